@@ -1,0 +1,1 @@
+"""The clinic's action server: one module per concern."""

@@ -1,0 +1,1 @@
+"""Language processing for the clinic: the spaCy pipeline and Rasa components."""
