@@ -1,0 +1,14 @@
+# Thin verbs; each calls one script in scripts/.
+.PHONY: setup train run test
+
+setup:   ## create .venv (Python 3.10), install pinned packages, build the spaCy pipeline
+	bash scripts/setup.sh
+
+train: setup  ## train the assistant if its data or config changed
+	bash scripts/train.sh
+
+run:     ## set up, train if needed, start the assistant (Ctrl-C stops it)
+	bash scripts/run.sh
+
+test:    ## every gate: data validation, held-out NLU accuracy, conversations, pytest
+	bash scripts/test.sh

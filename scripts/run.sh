@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Starts the assistant: action server (5055) and Rasa server with the REST
+# channel (5005). Ctrl-C stops everything this script started.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+bash scripts/setup.sh
+bash scripts/train.sh
+python -m clinic.profile     # lists profile values the clinic still has to fill in
+
+pids=()
+stop() { trap - INT TERM EXIT; echo; echo "==> Stopping"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap stop INT TERM EXIT
+
+rasa run actions --port 5055 > actions.log 2>&1 & pids+=($!)
+rasa run --model "$MODEL" --port 5005 --credentials credentials.yml --endpoints endpoints.yml > rasa.log 2>&1 & pids+=($!)
+
+echo "==> Starting (the model takes ~20 s to load; logs: rasa.log, actions.log)"
+for _ in $(seq 1 120); do
+  curl -fs localhost:5005/ >/dev/null 2>&1 && break
+  sleep 1
+done
+cat <<'TXT'
+
+The clinic assistant is running.
+  Chat over REST:
+    curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \
+         -d '{"sender": "me", "message": "does dry needling hurt?"}'
+  Chat in a terminal (in another shell):  .venv/bin/rasa shell --port 5006
+Press Ctrl-C to stop.
+TXT
+wait -n "${pids[@]}"

@@ -1,0 +1,88 @@
+"""End to end: the action server and the Rasa server, chatting over REST."""
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from clinic import PROJECT_ROOT
+from clinic.profile import clinic_profile
+
+RASA = str(Path(sys.executable).with_name("rasa"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, process, seconds=180):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(1)
+    raise TimeoutError(url)
+
+
+@pytest.fixture(scope="module")
+def assistant(trained_model, tmp_path_factory):
+    """A running assistant on free ports, with its own SQLite tracker store."""
+    workdir = tmp_path_factory.mktemp("assistant")
+    action_port, rasa_port = free_port(), free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{workdir / "rasa.db"}"\n'
+    )
+    logs = [open(workdir / name, "w") for name in ("actions.log", "rasa.log")]
+    processes = [
+        subprocess.Popen([RASA, "run", "actions", "--port", str(action_port)],
+                         cwd=PROJECT_ROOT, stdout=logs[0], stderr=subprocess.STDOUT),
+        subprocess.Popen([RASA, "run", "--model", str(trained_model), "--port", str(rasa_port),
+                          "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
+                         cwd=PROJECT_ROOT, stdout=logs[1], stderr=subprocess.STDOUT),
+    ]
+    try:
+        wait_for(f"http://127.0.0.1:{action_port}/health", processes[0])
+        wait_for(f"http://127.0.0.1:{rasa_port}/", processes[1])
+        yield f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(30)
+
+
+def say(url, sender, message):
+    request = urllib.request.Request(url, json.dumps({"sender": sender, "message": message}).encode(),
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def test_greeting_names_the_clinic_and_the_emergency_number(assistant):
+    [reply] = say(assistant, "patient-greet", "hello")
+    profile = clinic_profile()
+    assert profile.name in reply["text"] and profile.emergency_number in reply["text"]
+    assert "{" not in reply["text"]
+    assert "What is sciatica?" in [b["title"] for b in reply["buttons"]]
+
+
+def test_a_worried_patient_gets_the_article_answer(assistant):
+    [reply] = say(assistant, "patient-worried", "im so scared of needles, does dry needling hurt?")
+    assert "quick pinch" in reply["text"]
+
+
+def test_a_question_the_article_does_not_answer_gets_no_guess(assistant):
+    [reply] = say(assistant, "patient-price", "how much does a session cost?")
+    assert reply["text"].startswith("I don't have information about prices")
+    assert clinic_profile().phone in reply["text"]
