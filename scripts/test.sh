@@ -21,7 +21,7 @@ python -m clinic.nlu_quality results/heldout
 
 echo "==> Conversation tests (tests/test_conversations.yml)"
 rm -rf results/conversations
-if ! rasa test core --stories tests/test_conversations.yml --model "$MODEL" \
+if ! rasa test core --e2e --stories tests/test_conversations.yml --model "$MODEL" \
       --fail-on-prediction-errors --out results/conversations > results/conversations.log 2>&1; then
   tail -40 results/conversations.log >&2
   [ -f results/conversations/failed_test_stories.yml ] && cat results/conversations/failed_test_stories.yml >&2

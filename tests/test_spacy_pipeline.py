@@ -31,3 +31,10 @@ def test_finds_body_parts_symptoms_and_therapies_by_lemma():
 def test_lemmas_come_from_the_lookup_tables():
     nlp = spacy.load(pipeline.ensure_built())
     assert [t.lemma_ for t in nlp("needles hurting muscles")] == ["needle", "hurt", "muscle"]
+
+
+def test_lemma_false_friends_are_not_entities():
+    nlp = spacy.load(pipeline.ensure_built())
+    assert entities(nlp, "what is the clinic's phone number") == set()  # "number" -> lemma "numb"
+    assert entities(nlp, "are the needles sterile") == set()  # "needles" -> lemma of "needling"
+    assert ("needling", "therapy") in entities(nlp, "does needling help")

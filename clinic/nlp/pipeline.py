@@ -41,7 +41,7 @@ def build(vocabulary: dict | None = None) -> Language:
     # Rasa lower-cases text before spaCy sees it, so patterns are lower case too.
     ruler.add_patterns(
         [
-            {"label": label, "pattern": phrase.lower()}
+            _pattern(label, phrase.lower())
             for label in ENTITY_LABELS
             for phrase in vocabulary[label]
         ]
@@ -51,6 +51,12 @@ def build(vocabulary: dict | None = None) -> Language:
     nlp.meta["description"] = "Movement Clinic English: lookup lemmas + clinic entity ruler"
     nlp.meta["vocabulary_sha256"] = _fingerprint(vocabulary)
     return nlp
+
+
+def _pattern(label: str, phrase: str) -> dict:
+    if phrase.startswith("="):  # exact words, not lemmas
+        return {"label": label, "pattern": [{"LOWER": word} for word in phrase[1:].split()]}
+    return {"label": label, "pattern": phrase}
 
 
 def _fingerprint(vocabulary: dict) -> str:
