@@ -38,7 +38,7 @@ ARTICLE_SECTIONS = (
     "FAQ 4: Can Dry Needling Treat Chronic Sciatica?",
 )
 # Sources of sentences that state no medical fact.
-OTHER_SOURCES = ("clinic profile", "assistant", "not in the article")
+OTHER_SOURCES = ("clinic profile", "assistant", "not in the article", "red flag safety rules")
 SLOT_PATTERN = re.compile(r"{(\w+)}")
 
 

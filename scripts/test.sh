@@ -19,6 +19,9 @@ rm -rf results/heldout
 quietly rasa test nlu --nlu tests/nlu_heldout.yml --model "$MODEL" --out results/heldout
 python -m clinic.nlu_quality results/heldout
 
+echo "==> Red-flag safety net (tests/red_flags.yml)"
+python -m clinic.red_flag_quality "$MODEL"
+
 echo "==> Conversation tests (tests/test_conversations.yml)"
 rm -rf results/conversations
 if ! rasa test core --e2e --stories tests/test_conversations.yml --model "$MODEL" \

@@ -4,7 +4,9 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-fingerprint=$(cat config.yml domain.yml $(find data clinic/nlp -type f \( -name '*.yml' -o -name '*.py' \) | sort) | sha256sum | cut -d' ' -f1)
+# What training reads: Rasa's files and the spaCy vocabulary. (The red-flag
+# rules and custom components are read when the model loads, not trained.)
+fingerprint=$(cat config.yml domain.yml clinic/nlp/vocabulary.yml $(find data -name '*.yml' | sort) | sha256sum | cut -d' ' -f1)
 stamp=models/.clinic-fingerprint
 if [ -f "$MODEL" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] && [ "${1:-}" != "--force" ]; then
   echo "==> Model is up to date ($MODEL)"

@@ -12,7 +12,7 @@ def parsed(intent, intent_confidence, answer_key=None, answer_confidence=0.0):
     message.data["intent_ranking"] = [{"name": intent, "confidence": intent_confidence}]
     if answer_key:
         message.data["response_selector"] = {
-            "all_retrieval_intents": ["faq", "beyond_article"],
+            "all_retrieval_intents": ["faq", "other_family"],
             "default": {"response": {"intent_response_key": answer_key,
                                      "confidence": answer_confidence}, "ranking": []},
         }
@@ -33,7 +33,7 @@ def test_unsure_answer_falls_back_even_when_the_intent_is_sure():
 
 
 def test_answer_from_another_retrieval_intent_falls_back():
-    assert predicted_intent(parsed("faq", 0.98, "beyond_article/price", 0.9)) == "nlu_fallback"
+    assert predicted_intent(parsed("faq", 0.98, "other_family/price", 0.9)) == "nlu_fallback"
 
 
 def test_unsure_intent_still_falls_back_as_rasa_does():

@@ -1,7 +1,7 @@
 """A fallback classifier that also refuses to guess an answer.
 
 Rasa's FallbackClassifier only looks at the intent. For a retrieval intent
-(`faq`, `beyond_article`) the ResponseSelector then picks the answer, and
+(`faq`) the ResponseSelector then picks the answer, and
 `utter_faq` says whatever it ranked first, however unsure. For a health
 assistant a confident-sounding wrong answer is worse than asking again, so
 this classifier also predicts `nlu_fallback` when the selected answer's

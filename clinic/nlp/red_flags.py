@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -21,10 +20,10 @@ RULES_FILE = Path(__file__).with_name("red_flags.yml")
 TIERS = ("emergency", "urgent")  # most serious first
 
 # Negation cues before a symptom ("no numbness", "never lost control")...
-NEGATION_BEFORE = {"no", "not", "n't", "nt", "never", "without", "none", "nor", "neither", "deny", "denies"}
+NEGATION_BEFORE = {"no", "not", "n't", "n’t", "nt", "never", "without", "none", "nor", "neither", "deny", "denies"}
 # ...and inside it ("my legs are not numb"). "without" stays out: in "can't
 # walk without my legs giving way" it does not deny the symptom.
-NEGATION_INSIDE = {"no", "not", "n't", "nt", "never"}
+NEGATION_INSIDE = {"no", "not", "n't", "n’t", "nt", "never"}
 NOT_NEGATIONS = {("no", "longer"), ("not", "only")}  # "I no longer have control"
 NEGATION_WINDOW = 5
 # Clause boundaries: a negation does not reach across them.
@@ -79,6 +78,8 @@ class RedFlagDetector:
         with nlp.select_pipes(enable=[name for name in nlp.pipe_names if name == "lemmatizer"]):
             for concept, words in self.rules["concepts"].items():
                 lemma_phrases = [w.lower() for w in words if not w.startswith("=")]
+                # Phones type "can’t": lemmatised unlike "can't", so match both.
+                lemma_phrases += [w.replace("'", "’") for w in lemma_phrases if "'" in w]
                 self.phrases.add(concept, list(nlp.pipe(lemma_phrases)))
                 exact = [[{"LOWER": t} for t in w[1:].lower().split()] for w in words if w.startswith("=")]
                 if exact:
@@ -109,10 +110,10 @@ class RedFlagDetector:
 
     def _concepts(self, clause: Span) -> dict[str, list[Span]]:
         found: dict[str, list[Span]] = {}
-        vocab = clause.doc.vocab
+        doc = clause.doc
+        # Matchers called on a Span return offsets into the whole Doc.
         for match_id, start, end in [*self.phrases(clause), *self.exact(clause)]:
-            name = vocab.strings[match_id]
-            found.setdefault(name, []).append(clause[start:end])
+            found.setdefault(doc.vocab.strings[match_id], []).append(doc[start:end])
         return found
 
 
@@ -164,8 +165,3 @@ def _first_episode_over_50(text: str) -> bool:
     return any(50 <= age <= 120 for age in ages) or bool(AGE_WORDS.search(text))
 
 
-@lru_cache(maxsize=1)
-def detector_for(pipeline_dir: str) -> RedFlagDetector:
-    import spacy
-
-    return RedFlagDetector(spacy.load(pipeline_dir))

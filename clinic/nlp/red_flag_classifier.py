@@ -1,0 +1,83 @@
+"""The red-flag safety net as a Rasa NLU component.
+
+Runs on every message after the intent classifiers. When the detector finds a
+red flag, the message's intent becomes `red_flag` whatever the classifier
+thought, and the flags (tier, flag, label) go into the parse result under
+`red_flags` for the escalation action and for staff. When the classifier
+alone says `red_flag` but the patient denied the symptom ("no bladder
+problems"), the next best intent is used instead.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+import spacy
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from clinic.nlp.pipeline import pipeline_dir
+from clinic.nlp.red_flags import RedFlagDetector
+
+logger = logging.getLogger(__name__)
+
+RED_FLAG_INTENT = "red_flag"
+RED_FLAGS_KEY = "red_flags"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class RedFlagClassifier(GraphComponent, IntentClassifier):
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [IntentClassifier]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RedFlagClassifier:
+        # Its own copy of the clinic pipeline: the detector must not depend on
+        # what other components did to the message.
+        return cls(spacy.load(pipeline_dir()))
+
+    def __init__(self, nlp: spacy.language.Language) -> None:
+        self.nlp = nlp
+        self.detector = RedFlagDetector(nlp)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            findings = self.detector.find(self.nlp(text.lower()))
+            message.set(RED_FLAGS_KEY, [flag.as_dict() for flag in findings.flags], add_to_output=True)
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if findings.flags:
+                logger.debug(f"Red flags {[f.flag for f in findings.flags]} override intent {intent}.")
+                _set_intent(message, RED_FLAG_INTENT)
+            elif intent == RED_FLAG_INTENT and findings.negated:
+                _set_intent(message, _next_best_intent(message))
+        return messages
+
+
+def _set_intent(message: Message, name: str) -> None:
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+    chosen = {INTENT_NAME_KEY: name, "confidence": 1.0}
+    message.set(INTENT, chosen, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
+
+
+def _next_best_intent(message: Message) -> str:
+    for candidate in message.get(INTENT_RANKING_KEY) or []:
+        if candidate.get(INTENT_NAME_KEY) not in (RED_FLAG_INTENT, DEFAULT_NLU_FALLBACK_INTENT_NAME):
+            return candidate[INTENT_NAME_KEY]
+    return DEFAULT_NLU_FALLBACK_INTENT_NAME

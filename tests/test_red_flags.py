@@ -1,0 +1,86 @@
+"""The red-flag detector's rules, and the escalation action (no model needed).
+
+The full recall / false-alarm gate over tests/red_flags.yml runs through the
+trained assistant: python -m clinic.red_flag_quality (part of `make test`).
+"""
+import asyncio
+
+import pytest
+import spacy
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.safety import ActionEscalateRedFlag
+from clinic.nlp.pipeline import ensure_built
+from clinic.nlp.red_flags import RedFlagDetector
+
+
+@pytest.fixture(scope="module")
+def flags():
+    nlp = spacy.load(ensure_built())
+    detector = RedFlagDetector(nlp)
+    return lambda text: detector.find(nlp(text.lower()))
+
+
+def test_an_emergency_buried_in_a_question_is_found(flags):
+    found = flags("Quick question about dry needling. Also I've started leaking urine, is that related?")
+    assert found.tier == "emergency"
+    assert [f.flag for f in found.flags] == ["bladder_bowel_control"]
+
+
+def test_a_denied_symptom_is_not_a_flag(flags):
+    found = flags("I have no bladder or bowel problems")
+    assert found.flags == () and found.negated == ("bladder_bowel_control",)
+
+
+def test_negation_does_not_reach_into_the_next_clause(flags):
+    assert flags("no fever, and my legs are numb").tier == "emergency"
+    assert flags("my bladder is fine but I can't feel my groin").tier == "emergency"
+
+
+def test_a_symptom_that_is_itself_a_negation_is_found(flags):
+    assert flags("I can't control my bladder").tier == "emergency"
+    assert flags("I haven't been able to pee all day").tier == "emergency"
+
+
+def test_phone_apostrophes_count_like_plain_ones(flags):
+    assert flags("I can’t control my bowels").tier == "emergency"
+    assert flags("my legs aren’t numb").flags == ()
+
+
+def test_the_more_serious_tier_wins(flags):
+    assert flags("I have a fever and both my legs are weak").tier == "emergency"
+
+
+def test_a_plan_to_lose_weight_is_not_weight_loss(flags):
+    assert flags("I want to lose weight").flags == ()
+    assert flags("I've been losing weight without trying").tier == "urgent"
+
+
+def test_first_episode_needs_both_age_and_first_time(flags):
+    assert flags("I'm 62 and this is the first time my back has hurt").tier == "urgent"
+    assert flags("I'm 62 and my back has hurt for years").flags == ()
+    assert flags("I'm 35 and this is the first time my back has hurt").flags == ()
+
+
+def test_ordinary_questions_are_not_flags(flags):
+    for text in ["does dry needling hurt?", "can sciatica cause numbness in the leg",
+                 "how long does soreness last after dry needling", "what is the phone number"]:
+        assert flags(text).flags == (), text
+
+
+def escalate(red_flags):
+    tracker = Tracker("patient-7", {}, {"intent": {"name": "red_flag"}, "red_flags": red_flags},
+                      [], False, None, {}, "action_listen")
+    return {e["name"]: e["value"] for e in asyncio.run(
+        ActionEscalateRedFlag().run(CollectingDispatcher(), tracker, {}))}
+
+
+def test_escalation_records_tier_and_flags_for_staff():
+    assert escalate([{"flag": "fever", "tier": "urgent"}, {"flag": "saddle_numbness", "tier": "emergency"}]) == {
+        "red_flag_tier": "emergency", "red_flags": ["fever", "saddle_numbness"]}
+    assert escalate([{"flag": "fever", "tier": "urgent"}]) == {"red_flag_tier": "urgent", "red_flags": ["fever"]}
+
+
+def test_classifier_only_red_flag_is_treated_as_an_emergency():
+    assert escalate([]) == {"red_flag_tier": "emergency", "red_flags": ["classifier_only"]}
