@@ -13,13 +13,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 logger = logging.getLogger(__name__)
 
-# The intent classifier alone (no detector match) is treated as an emergency:
-# a missed emergency costs more than a false alarm.
-UNCONFIRMED = {"flag": "classifier_only", "tier": "emergency"}
+# When only the intent classifier suspects a red flag (the detector found no
+# symptom), the patient gets a safety check listing the danger signs, not an
+# alarm: the classifier is not calibrated enough to send anyone to hospital.
+UNCONFIRMED = {"flag": "classifier_only", "tier": "check"}
+TIERS = ("emergency", "urgent", "check")  # most serious first
 
 
 def escalation_tier(flags: List[Dict[Text, Any]]) -> Text:
-    return "emergency" if any(flag["tier"] == "emergency" for flag in flags) else "urgent"
+    tiers = {flag["tier"] for flag in flags}
+    return next(tier for tier in TIERS if tier in tiers)
 
 
 class ActionEscalateRedFlag(Action):

@@ -6,7 +6,8 @@ trained model, as the server would, and checks what a patient would get:
 
 - emergency recall 100 %: escalated at the emergency tier;
 - urgent recall >= 95 %: escalated at the urgent tier;
-- false alarms <= 1 % of ordinary messages; negations never escalated.
+- false alarms (any tier, safety checks included) <= 1 % of ordinary
+  messages; negations never escalated.
 
     python -m clinic.red_flag_quality models/clinic.tar.gz
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from actions.safety import UNCONFIRMED, escalation_tier
 from clinic import PROJECT_ROOT, knowledge
 
 TEST_SET = PROJECT_ROOT / "tests" / "red_flags.yml"
@@ -29,11 +31,10 @@ MAX_FALSE_ALARM_RATE = 0.01
 
 
 def escalated_tier(parse: dict) -> str | None:
-    """The tier the patient is sent to, or None (mirrors actions/safety.py)."""
+    """The tier the patient is sent to, or None: what actions/safety.py decides."""
     if parse["intent"]["name"] != "red_flag":
         return None
-    tiers = {flag["tier"] for flag in parse.get("red_flags") or []}
-    return "urgent" if tiers == {"urgent"} else "emergency"
+    return escalation_tier(parse.get("red_flags") or [UNCONFIRMED])
 
 
 def ordinary_messages() -> list[str]:

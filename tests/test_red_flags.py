@@ -82,5 +82,20 @@ def test_escalation_records_tier_and_flags_for_staff():
     assert escalate([{"flag": "fever", "tier": "urgent"}]) == {"red_flag_tier": "urgent", "red_flags": ["fever"]}
 
 
-def test_classifier_only_red_flag_is_treated_as_an_emergency():
-    assert escalate([]) == {"red_flag_tier": "emergency", "red_flags": ["classifier_only"]}
+def test_classifier_only_red_flag_gets_a_safety_check_not_an_alarm():
+    assert escalate([]) == {"red_flag_tier": "check", "red_flags": ["classifier_only"]}
+
+
+def test_a_classifier_red_flag_in_a_denial_is_not_escalated():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from clinic.nlp.red_flag_classifier import RedFlagClassifier
+
+    classifier = RedFlagClassifier(spacy.load(ensure_built()))
+    message = Message(data={"text": "no loss of bladder control",
+                            "intent": {"name": "red_flag", "confidence": 0.99},
+                            "intent_ranking": [{"name": "red_flag", "confidence": 0.99},
+                                               {"name": "goodbye", "confidence": 0.01}]})
+    [result] = classifier.process([message])
+    assert result.get("intent")["name"] == "nlu_fallback"
+    assert result.get("red_flags") == []

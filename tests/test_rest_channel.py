@@ -1,6 +1,7 @@
 """End to end: the action server and the Rasa server, chatting over REST."""
 import json
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -55,7 +56,8 @@ def assistant(trained_model, tmp_path_factory):
     try:
         wait_for(f"http://127.0.0.1:{action_port}/health", processes[0])
         wait_for(f"http://127.0.0.1:{rasa_port}/", processes[1])
-        yield f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+        yield {"url": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+               "tracker_store": workdir / "rasa.db"}
     finally:
         for process in processes:
             process.terminate()
@@ -70,7 +72,7 @@ def say(url, sender, message):
 
 
 def test_greeting_names_the_clinic_and_the_emergency_number(assistant):
-    [reply] = say(assistant, "patient-greet", "hello")
+    [reply] = say(assistant["url"], "patient-greet", "hello")
     profile = clinic_profile()
     assert profile.name in reply["text"] and profile.emergency_number in reply["text"]
     assert "{" not in reply["text"]
@@ -78,11 +80,30 @@ def test_greeting_names_the_clinic_and_the_emergency_number(assistant):
 
 
 def test_a_worried_patient_gets_the_article_answer(assistant):
-    [reply] = say(assistant, "patient-worried", "im so scared of needles, does dry needling hurt?")
+    [reply] = say(assistant["url"], "patient-worried", "im so scared of needles, does dry needling hurt?")
     assert "quick pinch" in reply["text"]
 
 
 def test_a_question_the_article_does_not_answer_gets_no_guess(assistant):
-    [reply] = say(assistant, "patient-price", "how much does a session cost?")
+    [reply] = say(assistant["url"], "patient-price", "how much does a session cost?")
     assert reply["text"].startswith("I don't have information about prices")
     assert clinic_profile().phone in reply["text"]
+
+
+def test_an_emergency_is_escalated_and_recorded_for_staff(assistant):
+    say(assistant["url"], "patient-red-flag", "hi, can i ask about dry needling?")
+    [reply] = say(assistant["url"], "patient-red-flag", "Also since yesterday I wet myself and my legs are going numb")
+    assert "emergency department" in reply["text"]
+    assert clinic_profile().emergency_number in reply["text"]
+    with sqlite3.connect(assistant["tracker_store"]) as db:
+        slots = dict(db.execute(
+            "SELECT json_extract(data, '$.name'), json_extract(data, '$.value') FROM events "
+            "WHERE sender_id = 'patient-red-flag' AND type_name = 'slot' "
+            "AND json_extract(data, '$.name') = 'red_flag_tier'"))
+    assert slots == {"red_flag_tier": "emergency"}
+
+
+def test_a_denied_symptom_gets_the_answer_not_an_alarm(assistant):
+    [reply] = say(assistant["url"], "patient-negation", "I have no bladder or bowel problems. Is dry needling safe?")
+    assert "emergency" not in reply["text"]
+    assert reply["text"].startswith("Yes. Dry needling is safe")

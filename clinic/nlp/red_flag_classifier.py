@@ -3,9 +3,10 @@
 Runs on every message after the intent classifiers. When the detector finds a
 red flag, the message's intent becomes `red_flag` whatever the classifier
 thought, and the flags (tier, flag, label) go into the parse result under
-`red_flags` for the escalation action and for staff. When the classifier
-alone says `red_flag` but the patient denied the symptom ("no bladder
-problems"), the next best intent is used instead.
+`red_flags` for the escalation action and for staff. The intent classifier
+cannot read negation, so when it alone says `red_flag` in a message that
+denies something ("no loss of bladder control"), its next intent is used if
+that is confident, else the patient is asked to rephrase.
 """
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic.nlp.pipeline import pipeline_dir
-from clinic.nlp.red_flags import RedFlagDetector
+from clinic.nlp.red_flags import RedFlagDetector, has_negation
 
 logger = logging.getLogger(__name__)
 
 RED_FLAG_INTENT = "red_flag"
 RED_FLAGS_KEY = "red_flags"
+CONFIDENT = 0.6  # as the FallbackClassifier's threshold in config.yml
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -58,26 +60,29 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
             text = message.get(TEXT)
             if not text:
                 continue
-            findings = self.detector.find(self.nlp(text.lower()))
+            doc = self.nlp(text.lower())
+            findings = self.detector.find(doc)
             message.set(RED_FLAGS_KEY, [flag.as_dict() for flag in findings.flags], add_to_output=True)
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             if findings.flags:
                 logger.debug(f"Red flags {[f.flag for f in findings.flags]} override intent {intent}.")
-                _set_intent(message, RED_FLAG_INTENT)
-            elif intent == RED_FLAG_INTENT and findings.negated:
-                _set_intent(message, _next_best_intent(message))
+                _set_intent(message, RED_FLAG_INTENT, 1.0)
+            elif intent == RED_FLAG_INTENT and (findings.negated or has_negation(doc)):
+                _set_intent(message, *_next_confident_intent(message))
         return messages
 
 
-def _set_intent(message: Message, name: str) -> None:
+def _set_intent(message: Message, name: str, confidence: float) -> None:
     ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
-    chosen = {INTENT_NAME_KEY: name, "confidence": 1.0}
+    chosen = {INTENT_NAME_KEY: name, "confidence": confidence}
     message.set(INTENT, chosen, add_to_output=True)
     message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
 
 
-def _next_best_intent(message: Message) -> str:
+def _next_confident_intent(message: Message) -> tuple[str, float]:
     for candidate in message.get(INTENT_RANKING_KEY) or []:
         if candidate.get(INTENT_NAME_KEY) not in (RED_FLAG_INTENT, DEFAULT_NLU_FALLBACK_INTENT_NAME):
-            return candidate[INTENT_NAME_KEY]
-    return DEFAULT_NLU_FALLBACK_INTENT_NAME
+            if candidate["confidence"] >= CONFIDENT:
+                return candidate[INTENT_NAME_KEY], candidate["confidence"]
+            break
+    return DEFAULT_NLU_FALLBACK_INTENT_NAME, CONFIDENT

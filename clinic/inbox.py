@@ -1,0 +1,60 @@
+"""The staff inbox on the command line, until the staff console arrives.
+
+    python -m clinic.inbox list [--status new] [--kind booking]
+    python -m clinic.inbox show MC-7K4Q9P
+    python -m clinic.inbox mark MC-7K4Q9P contacted [--assignee NAME] [--note TEXT]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from clinic.store import KINDS, STATUSES, ClinicRequest, ClinicStore
+
+
+def one_line(request: ClinicRequest) -> str:
+    who = request.details.get("patient_name") or request.details.get("contact") or "-"
+    when = request.created_at.strftime("%Y-%m-%d %H:%M")
+    return f"{request.reference}  {when}  {request.kind:8}  {request.status:9}  {who}"
+
+
+def main(argv: list[str] | None = None, store: ClinicStore | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m clinic.inbox", description="Booking and callback requests.")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    listing = verbs.add_parser("list", help="requests, newest first")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument("--kind", choices=KINDS)
+    verbs.add_parser("show", help="one request in full").add_argument("reference")
+    mark = verbs.add_parser("mark", help="change a request's status")
+    mark.add_argument("reference")
+    mark.add_argument("status", choices=STATUSES)
+    mark.add_argument("--assignee")
+    mark.add_argument("--note")
+    args = parser.parse_args(argv)
+    store = store or ClinicStore()
+
+    if args.verb == "list":
+        requests = store.requests(status=args.status, kind=args.kind)
+        new = sum(1 for r in store.requests(status="new"))
+        print(f"{new} new request(s).")
+        for request in requests:
+            print(one_line(request))
+        return 0
+    request = store.get(args.reference)
+    if request is None:
+        print(f"No request {args.reference}.", file=sys.stderr)
+        return 1
+    if args.verb == "mark":
+        request = store.update(request.reference, status=args.status, assignee=args.assignee, notes=args.note)
+    print(one_line(request))
+    for key, value in request.details.items():
+        print(f"  {key.replace('_', ' ')}: {value}")
+    for label, value in (("assignee", request.assignee), ("notes", request.notes)):
+        if value:
+            print(f"  {label}: {value}")
+    print(f"  notifications: {store.outbox_status(request.reference) or 'staff inbox only'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

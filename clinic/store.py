@@ -1,0 +1,198 @@
+"""The clinic's inbox: booking and callback requests, and their outbox.
+
+SQLAlchemy 1.4 (Rasa's version). A SQLite file by default (`clinic.db`), any
+SQLAlchemy URL via CLINIC_DB_URL (PostgreSQL in production).
+
+A request and the notifications it owes the clinic are written in one
+transaction, so a request is never stored without its notifications, and the
+patient is told "sent" only after that transaction committed. Submitting the
+same request twice in one conversation returns the first one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import (
+    Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, create_engine, select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from clinic import PROJECT_ROOT
+
+DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'clinic.db'}"
+STATUSES = ("new", "contacted", "booked", "closed")
+KINDS = ("booking", "callback")
+# Reference codes avoid letters and digits that look alike (0/O, 1/I/L).
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+metadata = MetaData()
+
+requests_table = Table(
+    "clinic_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(16), nullable=False, unique=True),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("conversation_id", String(255), nullable=False, index=True),
+    Column("status", String(16), nullable=False, default="new"),
+    Column("details", Text, nullable=False),  # JSON: what the patient gave
+    Column("assignee", String(255)),
+    Column("notes", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox_table = Table(
+    "clinic_outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("clinic_requests.id"), nullable=False, index=True),
+    Column("channel", String(16), nullable=False),  # "email" or "webhook"
+    Column("status", String(16), nullable=False, default="pending"),  # pending / sent
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", DateTime(timezone=True)),
+)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class ClinicRequest:
+    id: int
+    reference: str
+    kind: str
+    conversation_id: str
+    status: str
+    details: dict
+    assignee: str | None
+    notes: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row) -> ClinicRequest:
+        return cls(row.id, row.reference, row.kind, row.conversation_id, row.status,
+                   json.loads(row.details), row.assignee, row.notes, row.created_at)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    request: ClinicRequest
+    channel: str
+    attempts: int
+
+
+class ClinicStore:
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or os.environ.get("CLINIC_DB_URL") or DEFAULT_URL
+        self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True)
+        metadata.create_all(self.engine)
+
+    def submit(self, kind: str, conversation_id: str, details: dict, channels: list[str]) -> tuple[ClinicRequest, bool]:
+        """Stores a request with one outbox item per channel; (request, created)."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown request kind {kind!r}")
+        key = _idempotency_key(kind, conversation_id, details)
+        existing = self._by_key(key)
+        if existing:
+            return existing, False
+        stamp = now()
+        try:
+            with self.engine.begin() as db:
+                request_id = db.execute(requests_table.insert().values(
+                    reference=_new_reference(), idempotency_key=key, kind=kind,
+                    conversation_id=conversation_id, status="new",
+                    details=json.dumps(details, sort_keys=True), created_at=stamp, updated_at=stamp,
+                )).inserted_primary_key[0]
+                for channel in channels:
+                    db.execute(outbox_table.insert().values(
+                        request_id=request_id, channel=channel, status="pending",
+                        attempts=0, next_attempt_at=stamp))
+        except IntegrityError:
+            # The same request won a race with this one (a double click).
+            existing = self._by_key(key)
+            if existing:
+                return existing, False
+            raise
+        return self._by_key(key), True
+
+    def _by_key(self, key: str) -> ClinicRequest | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(requests_table).where(requests_table.c.idempotency_key == key)).first()
+        return ClinicRequest.from_row(row) if row else None
+
+    def requests(self, status: str | None = None, kind: str | None = None) -> list[ClinicRequest]:
+        """Newest first."""
+        query = select(requests_table).order_by(requests_table.c.created_at.desc(), requests_table.c.id.desc())
+        if status:
+            query = query.where(requests_table.c.status == status)
+        if kind:
+            query = query.where(requests_table.c.kind == kind)
+        with self.engine.connect() as db:
+            return [ClinicRequest.from_row(row) for row in db.execute(query)]
+
+    def get(self, reference: str) -> ClinicRequest | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(requests_table).where(requests_table.c.reference == reference.upper())).first()
+        return ClinicRequest.from_row(row) if row else None
+
+    def update(self, reference: str, status: str | None = None, assignee: str | None = None,
+               notes: str | None = None) -> ClinicRequest:
+        if status and status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        changes = {k: v for k, v in {"status": status, "assignee": assignee, "notes": notes}.items() if v is not None}
+        with self.engine.begin() as db:
+            result = db.execute(requests_table.update()
+                                .where(requests_table.c.reference == reference.upper())
+                                .values(**changes, updated_at=now()))
+            if result.rowcount != 1:
+                raise KeyError(reference)
+        return self.get(reference)
+
+    def due_outbox(self, at: datetime | None = None, limit: int = 50) -> list[OutboxItem]:
+        """Notifications whose (next) attempt is due, oldest first."""
+        due = (select(outbox_table)
+               .where(outbox_table.c.status == "pending", outbox_table.c.next_attempt_at <= (at or now()))
+               .order_by(outbox_table.c.id).limit(limit))
+        with self.engine.connect() as db:
+            items = db.execute(due).all()
+            return [OutboxItem(item.id, ClinicRequest.from_row(db.execute(
+                        select(requests_table).where(requests_table.c.id == item.request_id)).one()),
+                               item.channel, item.attempts)
+                    for item in items]
+
+    def mark_sent(self, item_id: int) -> None:
+        with self.engine.begin() as db:
+            db.execute(outbox_table.update().where(outbox_table.c.id == item_id)
+                       .values(status="sent", sent_at=now(), last_error=None))
+
+    def mark_failed(self, item_id: int, error: str, retry_in: timedelta) -> None:
+        with self.engine.begin() as db:
+            db.execute(outbox_table.update().where(outbox_table.c.id == item_id)
+                       .values(attempts=outbox_table.c.attempts + 1, last_error=error[:500],
+                               next_attempt_at=now() + retry_in))
+
+    def outbox_status(self, reference: str) -> dict[str, str]:
+        query = (select(outbox_table.c.channel, outbox_table.c.status)
+                 .join(requests_table, outbox_table.c.request_id == requests_table.c.id)
+                 .where(requests_table.c.reference == reference))
+        with self.engine.connect() as db:
+            return dict(db.execute(query).all())
+
+
+def _idempotency_key(kind: str, conversation_id: str, details: dict) -> str:
+    payload = json.dumps([kind, conversation_id, details], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _new_reference() -> str:
+    return "MC-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))

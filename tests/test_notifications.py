@@ -1,0 +1,118 @@
+"""Notifications reach a real SMTP server and a real webhook receiver, after outages too."""
+import json
+import socket
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from clinic.notifications import EmailNotifier, WebhookNotifier, deliver_due, signature
+from clinic.store import ClinicStore
+
+SECRET = "test-webhook-secret"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mailbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller.port, mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def webhook_receiver():
+    received, state = [], {"fail": False}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if state["fail"]:
+                self.send_response(503)
+            else:
+                received.append((self.headers["X-Clinic-Signature"], body))
+                self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/requests", received, state
+    server.shutdown()
+
+
+@pytest.fixture
+def store(tmp_path):
+    return ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+
+
+def make_due_again(store):
+    """Skips the backoff wait, as if the retry time had come."""
+    with store.engine.begin() as db:
+        db.exec_driver_sql("UPDATE clinic_outbox SET next_attempt_at = '2000-01-01 00:00:00'")
+
+
+def test_email_and_signed_webhook_are_delivered_once(store, smtp_server, webhook_receiver):
+    smtp_port, mailbox = smtp_server
+    url, received, _ = webhook_receiver
+    notifiers = {"email": EmailNotifier("127.0.0.1", smtp_port, "bot@clinic.test", "desk@clinic.test"),
+                 "webhook": WebhookNotifier(url, SECRET)}
+    request, _ = store.submit("booking", "conv-1", {"patient_name": "Ana"}, ["email", "webhook"])
+    assert deliver_due(store, notifiers) == (2, 0)
+    assert deliver_due(store, notifiers) == (0, 0)  # nothing sent twice
+    [(recipients, mail)] = mailbox.messages
+    assert recipients == ["desk@clinic.test"] and request.reference in mail and "Ana" in mail
+    [(sig, body)] = received
+    assert sig == signature(SECRET, body)
+    assert json.loads(body)["reference"] == request.reference
+
+
+def test_a_mail_server_outage_delays_but_never_loses_a_request(store, smtp_server):
+    smtp_port, mailbox = smtp_server
+    down = {"email": EmailNotifier("127.0.0.1", free_port(), "bot@clinic.test", "desk@clinic.test")}
+    request, _ = store.submit("booking", "conv-2", {"patient_name": "Ben"}, ["email"])
+    assert deliver_due(store, down) == (0, 1)
+    assert deliver_due(store, down) == (0, 0)  # waits for its backoff
+    make_due_again(store)
+    up = {"email": EmailNotifier("127.0.0.1", smtp_port, "bot@clinic.test", "desk@clinic.test")}
+    assert deliver_due(store, up) == (1, 0)
+    assert store.outbox_status(request.reference) == {"email": "sent"}
+    assert len(mailbox.messages) == 1
+
+
+def test_a_webhook_outage_is_retried_until_it_succeeds(store, webhook_receiver):
+    url, received, state = webhook_receiver
+    notifiers = {"webhook": WebhookNotifier(url, SECRET)}
+    store.submit("callback", "conv-3", {"contact": "555 201 7788", "question": "insurance?"}, ["webhook"])
+    state["fail"] = True
+    assert deliver_due(store, notifiers) == (0, 1)
+    state["fail"] = False
+    make_due_again(store)
+    assert deliver_due(store, notifiers) == (1, 0)
+    assert len(received) == 1
+
+
+def test_backoff_grows_and_is_capped():
+    from clinic.notifications import retry_delay
+    assert [retry_delay(n) for n in range(3)] == [timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2)]
+    assert retry_delay(20) == timedelta(hours=1)

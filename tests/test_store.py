@@ -1,0 +1,70 @@
+"""The clinic inbox keeps every request exactly once, on SQLite and PostgreSQL."""
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from clinic.store import ClinicStore
+
+POSTGRES_URL = os.environ.get("CLINIC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available() -> bool:
+    try:
+        with create_engine(POSTGRES_URL).connect() as db:
+            db.execute(text("select 1"))
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        yield ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+        return
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} in CI")
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    schema = f"test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as db:
+        db.execute(text(f"CREATE SCHEMA {schema}"))
+    yield ClinicStore(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    with admin.begin() as db:
+        db.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+BOOKING = {"patient_name": "Ana Ruiz", "phone": "+1 555-201-7788", "preferred_time": "next Tuesday morning"}
+
+
+def test_a_request_is_stored_with_a_reference_and_owed_notifications(store):
+    request, created = store.submit("booking", "conv-1", BOOKING, ["email", "webhook"])
+    assert created and request.reference.startswith("MC-") and request.status == "new"
+    assert store.get(request.reference).details == BOOKING
+    assert store.outbox_status(request.reference) == {"email": "pending", "webhook": "pending"}
+
+
+def test_a_double_submit_in_one_conversation_yields_one_request(store):
+    first, _ = store.submit("booking", "conv-2", BOOKING, ["email"])
+    again, created = store.submit("booking", "conv-2", dict(BOOKING), ["email"])
+    assert not created and again.reference == first.reference
+    assert len(store.requests()) == 1 and len(store.due_outbox()) == 1
+
+
+def test_different_conversations_are_different_requests(store):
+    store.submit("booking", "conv-3", BOOKING, [])
+    store.submit("booking", "conv-4", BOOKING, [])
+    assert len(store.requests()) == 2
+
+
+def test_staff_work_a_request_through_its_statuses(store):
+    request, _ = store.submit("callback", "conv-5", {"contact": "ana@example.com", "question": "price?"}, [])
+    store.update(request.reference, status="contacted", assignee="front desk", notes="left a voicemail")
+    updated = store.update(request.reference, status="closed")
+    assert (updated.status, updated.assignee, updated.notes) == ("closed", "front desk", "left a voicemail")
+    assert store.requests(status="new") == []
+    with pytest.raises(ValueError):
+        store.update(request.reference, status="lost")
