@@ -13,9 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 logger = logging.getLogger(__name__)
 
-# When only the intent classifier suspects a red flag (the detector found no
-# symptom), the patient gets a safety check listing the danger signs, not an
-# alarm: the classifier is not calibrated enough to send anyone to hospital.
+# A red_flag intent without detected flags (the NLU component normally
+# prevents it, but e.g. a "/red_flag" payload) gets a safety check listing the
+# danger signs, not an alarm.
 UNCONFIRMED = {"flag": "classifier_only", "tier": "check"}
 TIERS = ("emergency", "urgent", "check")  # most serious first
 

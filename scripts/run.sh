@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts the assistant: action server (5055) and Rasa server with the REST
-# channel (5005). Ctrl-C stops everything this script started.
+# Starts the assistant: action server (5055), the notification worker and the
+# Rasa server with the REST channel (5005). Ctrl-C stops everything it started.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash scripts/setup.sh
@@ -12,9 +12,10 @@ stop() { trap - INT TERM EXIT; echo; echo "==> Stopping"; kill "${pids[@]}" 2>/d
 trap stop INT TERM EXIT
 
 rasa run actions --port 5055 > actions.log 2>&1 & pids+=($!)
+python -m clinic.notifications > notifications.log 2>&1 & pids+=($!)   # email/webhook outbox
 rasa run --model "$MODEL" --port 5005 --credentials credentials.yml --endpoints endpoints.yml > rasa.log 2>&1 & pids+=($!)
 
-echo "==> Starting (the model takes ~20 s to load; logs: rasa.log, actions.log)"
+echo "==> Starting (the model takes ~20 s to load; logs: rasa.log, actions.log, notifications.log)"
 for _ in $(seq 1 120); do
   curl -fs localhost:5005/ >/dev/null 2>&1 && break
   sleep 1
@@ -26,6 +27,7 @@ The clinic assistant is running.
     curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \
          -d '{"sender": "me", "message": "does dry needling hurt?"}'
   Chat in a terminal (in another shell):  .venv/bin/rasa shell --port 5006
+  Booking requests land in clinic.db:  .venv/bin/python -m clinic.inbox list
 Press Ctrl-C to stop.
 TXT
 wait -n "${pids[@]}"

@@ -12,7 +12,7 @@ if [ -f "$MODEL" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] 
   echo "==> Model is up to date ($MODEL)"
   exit 0
 fi
-echo "==> Training the assistant (about 3 minutes on 2 cores)"
+echo "==> Training the assistant (about 6 minutes on 2 cores)"
 start=$(date +%s)
 rasa train --fixed-model-name clinic --out models > models.train.log 2>&1 || {
   tail -40 models.train.log >&2; echo "error: training failed; full log in models.train.log" >&2; exit 1; }

@@ -1,39 +1,21 @@
 """Notifications reach a real SMTP server and a real webhook receiver, after outages too."""
 import json
-import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from clinic.notifications import EmailNotifier, WebhookNotifier, deliver_due, signature
 from clinic.store import ClinicStore
+from local_servers import free_port, start_smtp_server
 
 SECRET = "test-webhook-secret"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Mailbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_server():
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    controller, mailbox = start_smtp_server()
     yield controller.port, mailbox
     controller.stop()
 

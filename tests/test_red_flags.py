@@ -99,3 +99,34 @@ def test_a_classifier_red_flag_in_a_denial_is_not_escalated():
     [result] = classifier.process([message])
     assert result.get("intent")["name"] == "nlu_fallback"
     assert result.get("red_flags") == []
+
+
+def test_a_denial_with_a_question_gets_the_answer_when_the_answer_is_sure():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from clinic.nlp.red_flag_classifier import RedFlagClassifier
+
+    classifier = RedFlagClassifier(spacy.load(ensure_built()))
+    message = Message(data={
+        "text": "I have no bladder or bowel problems. Is dry needling safe?",
+        "intent": {"name": "red_flag", "confidence": 0.9},
+        "intent_ranking": [{"name": "red_flag", "confidence": 0.9}, {"name": "faq", "confidence": 0.1}],
+        "response_selector": {"default": {"response": {"intent_response_key": "faq/is_it_safe", "confidence": 0.93}}}})
+    [result] = classifier.process([message])
+    assert result.get("intent") == {"name": "faq", "confidence": 0.93}
+
+
+def test_a_classifier_only_red_flag_is_not_escalated():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from clinic.nlp.red_flag_classifier import RedFlagClassifier
+
+    classifier = RedFlagClassifier(spacy.load(ensure_built()))
+    message = Message(data={"text": "how should i look after myself after the session",
+                            "intent": {"name": "red_flag", "confidence": 0.99},
+                            "intent_ranking": [{"name": "red_flag", "confidence": 0.99},
+                                               {"name": "faq", "confidence": 0.01}],
+                            "response_selector": {"default": {"response": {
+                                "intent_response_key": "faq/aftercare_soreness", "confidence": 0.8}}}})
+    [result] = classifier.process([message])
+    assert result.get("intent")["name"] == "faq"

@@ -1,6 +1,6 @@
 """End to end: the action server and the Rasa server, chatting over REST."""
 import json
-import socket
+import os
 import sqlite3
 import subprocess
 import sys
@@ -11,15 +11,12 @@ from pathlib import Path
 import pytest
 
 from clinic import PROJECT_ROOT
+from clinic.notifications import configured_notifiers, deliver_due
 from clinic.profile import clinic_profile
+from clinic.store import ClinicStore
+from local_servers import free_port, start_smtp_server
 
 RASA = str(Path(sys.executable).with_name("rasa"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url, process, seconds=180):
@@ -36,10 +33,20 @@ def wait_for(url, process, seconds=180):
 
 
 @pytest.fixture(scope="module")
-def assistant(trained_model, tmp_path_factory):
-    """A running assistant on free ports, with its own SQLite tracker store."""
+def mailbox():
+    controller, box = start_smtp_server()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def assistant(trained_model, tmp_path_factory, mailbox):
+    """A running assistant on free ports, with its own tracker store and clinic database."""
     workdir = tmp_path_factory.mktemp("assistant")
     action_port, rasa_port = free_port(), free_port()
+    clinic_env = {"CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}", "CLINIC_SMTP_HOST": "127.0.0.1",
+                  "CLINIC_SMTP_PORT": str(mailbox.port), "CLINIC_MAIL_TO": "desk@clinic.test"}
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
@@ -47,7 +54,7 @@ def assistant(trained_model, tmp_path_factory):
     )
     logs = [open(workdir / name, "w") for name in ("actions.log", "rasa.log")]
     processes = [
-        subprocess.Popen([RASA, "run", "actions", "--port", str(action_port)],
+        subprocess.Popen([RASA, "run", "actions", "--port", str(action_port)], env={**os.environ, **clinic_env},
                          cwd=PROJECT_ROOT, stdout=logs[0], stderr=subprocess.STDOUT),
         subprocess.Popen([RASA, "run", "--model", str(trained_model), "--port", str(rasa_port),
                           "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
@@ -57,7 +64,8 @@ def assistant(trained_model, tmp_path_factory):
         wait_for(f"http://127.0.0.1:{action_port}/health", processes[0])
         wait_for(f"http://127.0.0.1:{rasa_port}/", processes[1])
         yield {"url": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
-               "tracker_store": workdir / "rasa.db"}
+               "tracker_store": workdir / "rasa.db", "clinic_env": clinic_env,
+               "store": ClinicStore(clinic_env["CLINIC_DB_URL"])}
     finally:
         for process in processes:
             process.terminate()
@@ -107,3 +115,45 @@ def test_a_denied_symptom_gets_the_answer_not_an_alarm(assistant):
     [reply] = say(assistant["url"], "patient-negation", "I have no bladder or bowel problems. Is dry needling safe?")
     assert "emergency" not in reply["text"]
     assert reply["text"].startswith("Yes. Dry needling is safe")
+
+
+def texts(replies):
+    return " ".join(reply.get("text", "") for reply in replies)
+
+
+def test_booking_step_by_step_reaches_the_inbox_and_the_clinic_email(assistant, mailbox):
+    chat = lambda message: texts(say(assistant["url"], "patient-booking", message))  # noqa: E731
+    assert "What is your name?" in chat("I'd like to book an appointment")
+    assert "How should the clinic reach you?" in chat("Ana Ruiz")
+    assert "doesn't look like a phone number" in chat("555 12")
+    assert "When would you like to come in?" in chat("555 201 7788")
+    assert "What is the visit for?" in chat("next Tuesday morning")
+    assert "Have you been to the clinic before?" in chat("sciatica down my left leg")
+    summary = chat("I'm a new patient")
+    assert "Ana Ruiz" in summary and "+15552017788" in summary and "Tuesday morning" in summary
+    confirmation = chat("yes send it")
+    [request] = assistant["store"].requests()
+    assert f"Your reference is {request.reference}" in confirmation
+    assert request.details["patient_name"] == "Ana Ruiz" and request.details["patient_status"] == "new"
+    deliver_due(assistant["store"], configured_notifiers(assistant["clinic_env"]))
+    assert any(request.reference in mail and "Ana Ruiz" in mail for _, mail in mailbox.messages)
+
+
+def test_booking_in_one_message_asks_only_what_is_missing(assistant):
+    sender = "patient-one-message"
+    first = texts(say(assistant["url"], sender, "book me Tuesday, I'm Ben, 555 201 7799"))
+    assert "What is the visit for?" in first and "What is your name?" not in first
+    say(assistant["url"], sender, "skip")
+    summary = texts(say(assistant["url"], sender, "I've been there before"))
+    assert "Ben" in summary and "+15552017799" in summary and "returning" in summary
+    assert "How should the clinic reach you?" in texts(say(assistant["url"], sender, "change my phone"))
+    corrected = texts(say(assistant["url"], sender, "ben@example.com"))
+    assert "ben@example.com" in corrected and "Shall I send it" in corrected
+
+
+def test_never_mind_sends_nothing(assistant):
+    before = len(assistant["store"].requests())
+    say(assistant["url"], "patient-cancel", "can I book a session")
+    say(assistant["url"], "patient-cancel", "Chloe")
+    assert "not sent anything" in texts(say(assistant["url"], "patient-cancel", "never mind"))
+    assert len(assistant["store"].requests()) == before

@@ -3,10 +3,11 @@
 Runs on every message after the intent classifiers. When the detector finds a
 red flag, the message's intent becomes `red_flag` whatever the classifier
 thought, and the flags (tier, flag, label) go into the parse result under
-`red_flags` for the escalation action and for staff. The intent classifier
-cannot read negation, so when it alone says `red_flag` in a message that
-denies something ("no loss of bladder control"), its next intent is used if
-that is confident, else the patient is asked to rephrase.
+`red_flags` for the escalation action and for staff. The detector decides
+alone: the intent classifier's `red_flag` guess is not calibrated (it fired
+on "how should I look after myself after the session") and cannot read
+negation, so without a detected flag its next intent is used if that is
+confident, else the patient is asked to rephrase.
 """
 from __future__ import annotations
 
@@ -19,12 +20,17 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_DEFAULT_INTENT,
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+)
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic.nlp.pipeline import pipeline_dir
-from clinic.nlp.red_flags import RedFlagDetector, has_negation
+from clinic.nlp.red_flags import RedFlagDetector
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +66,13 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
             text = message.get(TEXT)
             if not text:
                 continue
-            doc = self.nlp(text.lower())
-            findings = self.detector.find(doc)
+            findings = self.detector.find(self.nlp(text.lower()))
             message.set(RED_FLAGS_KEY, [flag.as_dict() for flag in findings.flags], add_to_output=True)
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             if findings.flags:
                 logger.debug(f"Red flags {[f.flag for f in findings.flags]} override intent {intent}.")
                 _set_intent(message, RED_FLAG_INTENT, 1.0)
-            elif intent == RED_FLAG_INTENT and (findings.negated or has_negation(doc)):
+            elif intent == RED_FLAG_INTENT:
                 _set_intent(message, *_next_confident_intent(message))
         return messages
 
@@ -82,7 +87,16 @@ def _set_intent(message: Message, name: str, confidence: float) -> None:
 def _next_confident_intent(message: Message) -> tuple[str, float]:
     for candidate in message.get(INTENT_RANKING_KEY) or []:
         if candidate.get(INTENT_NAME_KEY) not in (RED_FLAG_INTENT, DEFAULT_NLU_FALLBACK_INTENT_NAME):
-            if candidate["confidence"] >= CONFIDENT:
-                return candidate[INTENT_NAME_KEY], candidate["confidence"]
+            # For a question, the chosen answer's confidence is the better evidence.
+            confidence = max(candidate["confidence"], _answer_confidence(message, candidate[INTENT_NAME_KEY]))
+            if confidence >= CONFIDENT:
+                return candidate[INTENT_NAME_KEY], confidence
             break
     return DEFAULT_NLU_FALLBACK_INTENT_NAME, CONFIDENT
+
+
+def _answer_confidence(message: Message, intent: str) -> float:
+    selected = (message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(RESPONSE_SELECTOR_DEFAULT_INTENT) or {}
+    answer = selected.get(RESPONSE_SELECTOR_PREDICTION_KEY) or {}
+    same_intent = answer.get(INTENT_RESPONSE_KEY, "").split("/")[0] == intent
+    return answer.get("confidence", 0.0) if same_intent else 0.0

@@ -151,11 +151,6 @@ def _negated(doc: Doc, clause: Span, start: int, end: int, concept_tokens: set[i
     return any(_is_cue(doc, i, NEGATION_INSIDE) for i in inside)
 
 
-def has_negation(doc: Doc) -> bool:
-    """Whether the message denies anything at all ("no", "not", "never", ...)."""
-    return any(_is_cue(doc, token.i, NEGATION_BEFORE) for token in doc)
-
-
 def _planned(doc: Doc, clause: Span, start: int, rule: dict) -> bool:
     """ "I want to lose weight": an intention, not a symptom."""
     cues = set(rule.get("not_after", ()))
