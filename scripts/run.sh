@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Starts the assistant: action server (5055), the notification worker and the
-# Rasa server with the REST channel (5005). Ctrl-C stops everything it started.
+# Starts the assistant: action server (5055), the notification worker, the Rasa
+# server (5005: the widget's channel and the plain REST channel) and the demo
+# clinic page with the chat widget (8000). Ctrl-C stops everything it started.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash scripts/setup.sh
 bash scripts/train.sh
 python -m clinic.profile     # lists profile values the clinic still has to fill in
+
+# The widget channel signs session tokens with this secret; keep one per checkout
+# so patients' chats survive a restart.
+if [ -z "${CLINIC_CHANNEL_SECRET:-}" ]; then
+  [ -s .channel-secret ] || (umask 077; python -c 'import secrets; print(secrets.token_urlsafe(48))' > .channel-secret)
+  export CLINIC_CHANNEL_SECRET="$(cat .channel-secret)"
+fi
 
 pids=()
 stop() { trap - INT TERM EXIT; echo; echo "==> Stopping"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -14,8 +22,9 @@ trap stop INT TERM EXIT
 rasa run actions --port 5055 > actions.log 2>&1 & pids+=($!)
 python -m clinic.notifications > notifications.log 2>&1 & pids+=($!)   # email/webhook outbox
 rasa run --model "$MODEL" --port 5005 --credentials credentials.yml --endpoints endpoints.yml > rasa.log 2>&1 & pids+=($!)
+python -m clinic.demo_site --port 8000 --bot-url http://localhost:5005 > demo_site.log 2>&1 & pids+=($!)
 
-echo "==> Starting (the model takes ~20 s to load; logs: rasa.log, actions.log, notifications.log)"
+echo "==> Starting (the model takes ~20 s to load; logs: rasa.log, actions.log, notifications.log, demo_site.log)"
 for _ in $(seq 1 120); do
   curl -fs localhost:5005/ >/dev/null 2>&1 && break
   sleep 1
@@ -23,7 +32,8 @@ done
 cat <<'TXT'
 
 The clinic assistant is running.
-  Chat over REST:
+  Open the demo clinic page and chat with the widget:  http://localhost:8000/
+  Chat over REST (local tools and tests only):
     curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \
          -d '{"sender": "me", "message": "does dry needling hurt?"}'
   Chat in a terminal (in another shell):  .venv/bin/rasa shell --port 5006

@@ -1,7 +1,20 @@
-"""Real servers on this machine for tests: free ports and an SMTP mailbox."""
+"""Real servers on this machine for tests: free ports, an SMTP mailbox and the
+whole assistant (action server, Rasa server, demo clinic page)."""
+import contextlib
+import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
+
+from clinic import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+CHANNEL_SECRET = "test-secret-for-the-patient-channel-0123456789"
 
 
 def free_port() -> int:
@@ -26,3 +39,53 @@ def start_smtp_server() -> tuple[Controller, Mailbox]:
     controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     return controller, mailbox
+
+
+def wait_for(url, process, seconds=180):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(1)
+    raise TimeoutError(url)
+
+
+@contextlib.contextmanager
+def running_assistant(model, workdir: Path, clinic_env: dict):
+    """Starts the three processes of `make run` on free ports; yields their addresses."""
+    action_port, rasa_port, site_port = free_port(), free_port(), free_port()
+    site = f"http://127.0.0.1:{site_port}"
+    env = {**os.environ, **clinic_env, "CLINIC_CHANNEL_SECRET": CHANNEL_SECRET, "CLINIC_WIDGET_ORIGINS": site,
+           "CLINIC_WEB_LIMIT_PER_IP": "100/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "20/minute"}
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{workdir / "rasa.db"}"\n'
+    )
+    commands = {
+        "actions": [BIN / "rasa", "run", "actions", "--port", str(action_port)],
+        "rasa": [BIN / "rasa", "run", "--model", str(model), "--port", str(rasa_port),
+                 "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
+        "demo_site": [BIN / "python", "-m", "clinic.demo_site", "--port", str(site_port),
+                      "--bot-url", f"http://127.0.0.1:{rasa_port}"],
+    }
+    processes = {}
+    try:
+        for name, command in commands.items():
+            with open(workdir / f"{name}.log", "w") as log:
+                processes[name] = subprocess.Popen([str(part) for part in command], env=env, cwd=PROJECT_ROOT,
+                                                   stdout=log, stderr=subprocess.STDOUT)
+        wait_for(f"http://127.0.0.1:{action_port}/health", processes["actions"])
+        wait_for(f"http://127.0.0.1:{rasa_port}/", processes["rasa"])
+        wait_for(f"{site}/", processes["demo_site"])
+        yield {"rest": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+               "channel": f"http://127.0.0.1:{rasa_port}/webhooks/clinic_web",
+               "site": site, "tracker_store": workdir / "rasa.db"}
+    finally:
+        for process in processes.values():
+            process.terminate()
+            process.wait(30)

@@ -1,0 +1,153 @@
+"""`ClinicWebInput`: the REST channel the website widget talks to.
+
+Routes, under /webhooks/clinic_web/:
+  POST /sessions                        -> 201 {"session_id", "token"}   a new visitor
+  POST /sessions/<id>/messages          -> {"messages": [...]}           Authorization: Bearer <token>
+  GET  /sessions/<id>/history           -> {"messages": [...]}           the visitor's own transcript
+Unlike Rasa's `rest` channel the browser never picks the conversation id, every
+message is checked against its signed token, messages are capped in length,
+callers are rate limited (429) and only the clinic's own origins get CORS.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import yaml
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from clinic.channel.rate_limits import RateLimit, rate_limiter
+from clinic.channel.sessions import PatientSessions, SessionRefused
+from clinic.channel.settings import ChannelSettings
+from clinic.channel.transcript import quick_replies, transcript
+from clinic.profile import clinic_profile
+
+logger = logging.getLogger(__name__)
+
+MESSAGES_FILE = Path(__file__).with_name("messages.yml")
+CORS_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Max-Age": "600",
+}
+
+
+@lru_cache(maxsize=1)
+def channel_messages() -> dict[str, str]:
+    profile = clinic_profile()
+    texts = yaml.safe_load(MESSAGES_FILE.read_text(encoding="utf-8"))
+    return {key: " ".join(text.split()).replace("{clinic_phone}", profile.phone) for key, text in texts.items()}
+
+
+def refusal(status: int, reason: str, headers: dict | None = None, **values) -> response.HTTPResponse:
+    """A JSON refusal with a polite sentence the widget shows the patient."""
+    message = channel_messages()[reason].format(**values)
+    return response.json({"error": reason, "message": message}, status=status, headers=headers)
+
+
+class ClinicWebInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "clinic_web"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> "ClinicWebInput":
+        return cls(ChannelSettings.load(credentials))
+
+    def __init__(self, settings: ChannelSettings):
+        self.settings = settings
+        self.sessions = PatientSessions(settings.secret, settings.session_days * 86400)
+        self.limiter = rate_limiter(settings.limits_storage)
+
+    async def _limited(self, key: str, limit: RateLimit) -> response.HTTPResponse | None:
+        wait = await self.limiter.hit(key, limit)
+        if wait:
+            return refusal(429, "rate_limited", {"Retry-After": str(max(1, round(wait)))})
+        return None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("clinic_web", __name__)
+        settings = self.settings
+
+        def refuse_origin_or_preflight(request: Request) -> response.HTTPResponse | None:
+            origin = request.headers.get("origin")
+            if origin and origin not in settings.allowed_origins:
+                return response.json({"error": "origin_not_allowed"}, status=403)
+            if request.method == "OPTIONS":
+                return response.empty(status=204, headers=CORS_HEADERS)
+            return None
+
+        @bp.middleware("request")
+        async def guard(request: Request):
+            refused = refuse_origin_or_preflight(request)
+            if refused:
+                return refused
+            if request.method == "POST":
+                return await self._limited(f"ip:{request.remote_addr or request.ip}", settings.limit_per_ip)
+
+        @bp.middleware("response")
+        async def allow_clinic_origin(request: Request, resp):
+            if request.method == "OPTIONS":  # Rasa's own CORS layer answers preflights before `guard` runs
+                resp = refuse_origin_or_preflight(request)
+            origin = request.headers.get("origin")
+            if origin and origin in settings.allowed_origins:
+                resp.headers["Access-Control-Allow-Origin"] = origin  # exact origin, no credentials
+                resp.headers["Vary"] = "Origin"
+            resp.headers["Cache-Control"] = "no-store"
+            resp.headers["X-Content-Type-Options"] = "nosniff"
+            return resp
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request):
+            return response.json({"status": "ok"})
+
+        @bp.route("/sessions", methods=["POST", "OPTIONS"])
+        async def start_session(request: Request):
+            session = self.sessions.start()
+            logger.info("patient session started %s", session.session_id)
+            return response.json({"session_id": session.session_id, "token": session.token}, status=201)
+
+        @bp.route("/sessions/<session_id:str>/messages", methods=["POST", "OPTIONS"])
+        async def receive(request: Request, session_id: str):
+            try:
+                self.sessions.verify(request.headers.get("authorization"), session_id)
+            except SessionRefused as why:
+                logger.warning("refused a message for %s: %s", session_id, why)
+                return refusal(401, "session_refused")
+            limited = await self._limited(f"session:{session_id}", settings.limit_per_session)
+            if limited:
+                return limited
+            body = request.json if request.content_type.startswith("application/json") else None
+            text = body.get("message") if isinstance(body, dict) else None
+            text = text.strip() if isinstance(text, str) else ""
+            if not text:
+                return refusal(400, "empty")
+            if len(text) > settings.max_message_length:
+                return refusal(413, "too_long", max_length=settings.max_message_length)
+
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, session_id, input_channel=self.name()))
+            except (Exception, asyncio.CancelledError) as error:  # the patient hears it failed, never silence
+                logger.error("message for %s failed: %s", session_id, type(error).__name__)
+                return refusal(500, "failed")
+            return response.json({"messages": [
+                {"from": "assistant", "text": m.get("text") or "", "buttons": quick_replies(m.get("buttons"))}
+                for m in collector.messages if m.get("text") or m.get("buttons")]})
+
+        @bp.route("/sessions/<session_id:str>/history", methods=["GET", "OPTIONS"])
+        async def history(request: Request, session_id: str):
+            try:
+                self.sessions.verify(request.headers.get("authorization"), session_id)
+            except SessionRefused:
+                return refusal(401, "session_refused")
+            tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(session_id)
+            events = [event.as_dict() for event in tracker.events] if tracker else []
+            return response.json({"messages": transcript(events)})
+
+        return bp

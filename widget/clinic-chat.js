@@ -1,0 +1,343 @@
+/*
+ * Movement Chiropractic & Sports Clinic chat widget.
+ *
+ * Add to any page with one tag:
+ *   <script src="/widget/clinic-chat.js" defer
+ *           data-bot-url="https://assistant.example-clinic.com"
+ *           data-clinic-name="Movement Chiropractic & Sports Clinic"
+ *           data-accent="#0b5d7a"
+ *           data-greeting="Ask me about sciatica or dry needling."></script>
+ *
+ * Plain JS, no framework, no inline script or style (works under
+ * `script-src 'self'; style-src 'self'`). Every text, from the patient or the
+ * assistant, becomes DOM text nodes: only **bold**, line breaks, lists and
+ * https:/tel:/mailto: links are turned into elements.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script) { return; }
+  var data = script.dataset;
+
+  // Words of the widget itself; the assistant's sentences come from the server.
+  var LABELS = {
+    open: "Chat with us",
+    close: "Close",
+    closeChat: "Close chat",
+    restart: "New chat",
+    restartChat: "Start a new chat",
+    send: "Send",
+    input: "Type your question",
+    log: "Conversation",
+    replies: "Suggested replies",
+    typing: "The assistant is typing",
+    unread: "unread",
+    offline: data.offlineMessage ||
+      "Sorry, the chat cannot reach the clinic right now. Please try again in a moment."
+  };
+  var LINK_PROTOCOLS = ["https:", "tel:", "mailto:"];
+  var HIDDEN_GREETING = "/greet";  // asks the assistant for its greeting; not shown as a patient message
+
+  var botUrl = (data.botUrl || "").replace(/\/+$/, "");
+  var api = botUrl + "/webhooks/clinic_web";
+  var clinicName = data.clinicName || "Our clinic";
+  var storageKey = "clinic-chat:" + botUrl;
+  var openKey = storageKey + ":open";
+  var unread = 0;
+  var busy = false;
+
+  // ---------- safe rendering ----------
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function safeLink(label, address) {
+    var url;
+    try { url = new URL(address); } catch (e) { return null; }
+    if (LINK_PROTOCOLS.indexOf(url.protocol) < 0) { return null; }
+    var link = el("a", "", label);
+    link.href = url.href;
+    if (url.protocol === "https:") { link.target = "_blank"; link.rel = "noopener noreferrer"; }
+    return link;
+  }
+
+  // **bold** and [label](address); everything else stays text.
+  function appendInline(parent, text) {
+    var pattern = /\*\*([^*]+)\*\*|\[([^\]]+)\]\(([^)\s]+)\)/g;
+    var last = 0;
+    var match;
+    while ((match = pattern.exec(text)) !== null) {
+      parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      if (match[1] !== undefined) {
+        parent.appendChild(el("strong", "", match[1]));
+      } else {
+        parent.appendChild(safeLink(match[2], match[3]) || document.createTextNode(match[0]));
+      }
+      last = pattern.lastIndex;
+    }
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  // Lines starting "- ", "* " or "1. " become lists; other lines are kept with <br>.
+  function renderText(container, text) {
+    var list = null;
+    var paragraph = null;
+    String(text).split(/\r?\n/).forEach(function (line) {
+      var bullet = /^\s*[-*\u2022]\s+(.*)$/.exec(line);
+      var numbered = /^\s*\d+[.)]\s+(.*)$/.exec(line);
+      var item = bullet || numbered;
+      if (item) {
+        var kind = bullet ? "ul" : "ol";
+        if (!list || list.tagName.toLowerCase() !== kind) { list = container.appendChild(el(kind)); }
+        appendInline(list.appendChild(el("li")), item[1]);
+        paragraph = null;
+        return;
+      }
+      list = null;
+      if (!paragraph) {
+        paragraph = container.appendChild(el("p"));
+      } else {
+        paragraph.appendChild(el("br"));
+      }
+      appendInline(paragraph, line);
+    });
+  }
+
+  // ---------- the widget's elements ----------
+
+  var root = el("div", "clinic-chat");
+  if (/^#[0-9a-fA-F]{3,8}$/.test(data.accent || "")) {
+    root.style.setProperty("--clinic-chat-accent", data.accent);  // CSSOM, allowed by CSP
+  }
+  var panelId = "clinic-chat-panel";
+  var launcher = el("button", "clinic-chat__launcher");
+  launcher.type = "button";
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.setAttribute("aria-controls", panelId);
+  launcher.appendChild(el("span", "", LABELS.open));
+  var badge = el("span", "clinic-chat__badge");
+  badge.hidden = true;
+  launcher.appendChild(badge);
+
+  var panel = el("section", "clinic-chat__panel");
+  panel.id = panelId;
+  panel.hidden = true;
+  panel.setAttribute("aria-labelledby", "clinic-chat-title");
+  var header = panel.appendChild(el("div", "clinic-chat__header"));
+  var title = header.appendChild(el("h2", "clinic-chat__title", clinicName));
+  title.id = "clinic-chat-title";
+  var restartButton = header.appendChild(el("button", "", LABELS.restart));
+  restartButton.type = "button";
+  restartButton.setAttribute("aria-label", LABELS.restartChat);
+  var closeButton = header.appendChild(el("button", "", LABELS.close));
+  closeButton.type = "button";
+  closeButton.setAttribute("aria-label", LABELS.closeChat);
+  if (data.greeting) { panel.appendChild(el("p", "clinic-chat__intro", data.greeting)); }
+
+  var log = panel.appendChild(el("div", "clinic-chat__log"));
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-live", "polite");
+  log.setAttribute("aria-label", LABELS.log);
+  log.tabIndex = 0;  // scrollable region reachable by keyboard
+
+  var typing = panel.appendChild(el("div", "clinic-chat__typing"));
+  typing.setAttribute("role", "status");
+  typing.hidden = true;
+  for (var i = 0; i < 3; i++) { typing.appendChild(el("span", "clinic-chat__dot")).setAttribute("aria-hidden", "true"); }
+  typing.appendChild(el("span", "clinic-chat__hidden-text", LABELS.typing));
+
+  var replies = panel.appendChild(el("div", "clinic-chat__replies"));
+  replies.setAttribute("role", "group");
+  replies.setAttribute("aria-label", LABELS.replies);
+
+  var form = panel.appendChild(el("form", "clinic-chat__form"));
+  var inputLabel = form.appendChild(el("label", "clinic-chat__hidden-text", LABELS.input));
+  inputLabel.htmlFor = "clinic-chat-input";
+  var input = form.appendChild(el("textarea", "clinic-chat__input"));
+  input.id = "clinic-chat-input";
+  input.rows = 1;
+  input.placeholder = LABELS.input;
+  var sendButton = form.appendChild(el("button", "clinic-chat__send", LABELS.send));
+  sendButton.type = "submit";
+
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  // ---------- messages ----------
+
+  // `fromHistory`: redrawn messages were already seen, so they do not count as unread.
+  function addMessage(from, text, fromHistory) {
+    var bubble = el("div", "clinic-chat__message clinic-chat__message--" + from);
+    if (from === "notice") {
+      bubble.textContent = text;
+    } else {
+      renderText(bubble, text);
+    }
+    log.appendChild(bubble);
+    log.scrollTop = log.scrollHeight;
+    if (from !== "patient" && panel.hidden && !fromHistory) {
+      unread += 1;
+      badge.textContent = String(unread);
+      badge.appendChild(el("span", "clinic-chat__hidden-text", " " + LABELS.unread));
+      badge.hidden = false;
+    }
+  }
+
+  function showReplies(buttons) {
+    replies.textContent = "";
+    (buttons || []).forEach(function (button) {
+      var choice = replies.appendChild(el("button", "", button.title));
+      choice.type = "button";
+      choice.addEventListener("click", function () { send(button.payload, button.title); });
+    });
+  }
+
+  function showAssistant(messages) {
+    var buttons = [];
+    messages.forEach(function (message) {
+      if (message.text) { addMessage("assistant", message.text); }
+      if (message.buttons && message.buttons.length) { buttons = message.buttons; }
+    });
+    showReplies(buttons);
+  }
+
+  // ---------- the channel ----------
+
+  function session() {
+    try { return JSON.parse(localStorage.getItem(storageKey)) || null; } catch (e) { return null; }
+  }
+
+  function request(method, path, body, token) {
+    var headers = { "Content-Type": "application/json" };
+    if (token) { headers.Authorization = "Bearer " + token; }
+    return fetch(api + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+      .then(function (resp) {
+        return resp.json().catch(function () { return {}; }).then(function (json) {
+          return { status: resp.status, ok: resp.ok, json: json };
+        });
+      });
+  }
+
+  function ensureSession() {
+    var current = session();
+    if (current) { return Promise.resolve(current); }
+    return request("POST", "/sessions").then(function (answer) {
+      if (!answer.ok) { throw answer; }
+      localStorage.setItem(storageKey, JSON.stringify(answer.json));
+      return answer.json;
+    });
+  }
+
+  function explain(failure) {
+    if (failure && failure.status === 401) { localStorage.removeItem(storageKey); }
+    addMessage("notice", (failure && failure.json && failure.json.message) || LABELS.offline);
+  }
+
+  function setBusy(value) {
+    busy = value;
+    typing.hidden = !value;
+    sendButton.disabled = value;
+  }
+
+  // Sends `text`; shows `shown` (a quick reply's title) as the patient's words.
+  function send(text, shown) {
+    if (busy || !text) { return; }
+    var hidden = text === HIDDEN_GREETING;
+    if (!hidden) { addMessage("patient", shown || text); }
+    showReplies([]);
+    setBusy(true);
+    ensureSession().then(function (current) {
+      return request("POST", "/sessions/" + encodeURIComponent(current.session_id) + "/messages",
+                     { message: text }, current.token);
+    }).then(function (answer) {
+      if (!answer.ok) { throw answer; }
+      showAssistant(answer.json.messages || []);
+    }).catch(function (failure) {
+      if (!hidden && !shown) { input.value = input.value || text; }  // the patient's words are not lost
+      explain(failure);
+    }).then(function () { setBusy(false); });
+  }
+
+  function loadHistory() {
+    var current = session();
+    log.textContent = "";
+    showReplies([]);
+    if (!current) { return Promise.resolve(0); }
+    return request("GET", "/sessions/" + encodeURIComponent(current.session_id) + "/history", null, current.token)
+      .then(function (answer) {
+        if (!answer.ok) { throw answer; }
+        var buttons = [];
+        (answer.json.messages || []).forEach(function (message) {
+          addMessage(message.from === "patient" ? "patient" : "assistant", message.text, true);
+          buttons = message.from === "patient" ? [] : (message.buttons || []);
+        });
+        showReplies(buttons);
+        return answer.json.messages.length;
+      })
+      .catch(function (failure) { explain(failure); return 0; });
+  }
+
+  // ---------- opening, closing, restarting ----------
+
+  function setOpen(open) {
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    sessionStorage.setItem(openKey, open ? "1" : "");
+    if (open) {
+      unread = 0;
+      badge.hidden = true;
+      input.focus();
+      if (!log.childElementCount && !session()) { send(HIDDEN_GREETING); }
+    }
+  }
+
+  launcher.addEventListener("click", function () { setOpen(panel.hidden); });
+  closeButton.addEventListener("click", function () { setOpen(false); launcher.focus(); });
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { setOpen(false); launcher.focus(); }
+  });
+  restartButton.addEventListener("click", function () {
+    localStorage.removeItem(storageKey);
+    log.textContent = "";
+    showReplies([]);
+    send(HIDDEN_GREETING);
+    input.focus();
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text || busy) { return; }
+    input.value = "";
+    send(text);
+  });
+  input.addEventListener("keydown", function (event) {  // Enter sends, Shift+Enter makes a new line
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  });
+  // Another tab started a new chat or wrote to this one: show the same conversation here.
+  window.addEventListener("storage", function (event) { if (event.key === storageKey) { loadHistory(); } });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && !busy && session()) { loadHistory(); }
+  });
+
+  function start() {
+    var stylesheet = document.createElement("link");
+    stylesheet.rel = "stylesheet";
+    stylesheet.href = new URL("clinic-chat.css", script.src).href;
+    document.head.appendChild(stylesheet);
+    document.body.appendChild(root);
+    loadHistory().then(function () {
+      if (sessionStorage.getItem(openKey)) { setOpen(true); }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+}());
