@@ -1,12 +1,14 @@
 """Shared fixtures: the trained assistant, loaded once per test session."""
 import asyncio
 import os
+import uuid
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from clinic import PROJECT_ROOT
 from clinic.store import ClinicStore
-from local_servers import running_assistant, start_smtp_server
+from local_servers import POSTGRES_URL, postgres_available, running_assistant, start_smtp_server
 
 MODEL = PROJECT_ROOT / "models" / "clinic.tar.gz"
 
@@ -59,3 +61,40 @@ def redis_url():
             pytest.fail(f"Redis is not reachable at {url} in CI")
         pytest.skip(f"Redis is not reachable at {url}")
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """A clinic database on SQLite and on PostgreSQL (in a schema of its own); never skipped in CI."""
+    if request.param == "sqlite":
+        yield ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+        return
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} in CI")
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    schema = f"test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as db:
+        db.execute(text(f"CREATE SCHEMA {schema}"))
+    yield ClinicStore(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    with admin.begin() as db:
+        db.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+CHROMIUM = os.environ.get("CLINIC_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, headless, driven by Playwright (which never downloads a browser here)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (bash scripts/install_chromium.sh; .ci/run does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

@@ -10,10 +10,12 @@ import urllib.request
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, text
 
 from clinic import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
+POSTGRES_URL = os.environ.get("CLINIC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CHANNEL_SECRET = "test-secret-for-the-patient-channel-0123456789"
 
 
@@ -39,6 +41,15 @@ def start_smtp_server() -> tuple[Controller, Mailbox]:
     controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     return controller, mailbox
+
+
+def postgres_available() -> bool:
+    try:
+        with create_engine(POSTGRES_URL).connect() as db:
+            db.execute(text("select 1"))
+        return True
+    except Exception:
+        return False
 
 
 def wait_for(url, process, seconds=180):

@@ -1,41 +1,5 @@
 """The clinic inbox keeps every request exactly once, on SQLite and PostgreSQL."""
-import os
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, text
-
-from clinic.store import ClinicStore
-
-POSTGRES_URL = os.environ.get("CLINIC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def postgres_available() -> bool:
-    try:
-        with create_engine(POSTGRES_URL).connect() as db:
-            db.execute(text("select 1"))
-        return True
-    except Exception:
-        return False
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        yield ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
-        return
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} in CI")
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    schema = f"test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as db:
-        db.execute(text(f"CREATE SCHEMA {schema}"))
-    yield ClinicStore(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
-    with admin.begin() as db:
-        db.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-
 
 BOOKING = {"patient_name": "Ana Ruiz", "phone": "+1 555-201-7788", "preferred_time": "next Tuesday morning"}
 

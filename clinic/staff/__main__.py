@@ -1,0 +1,71 @@
+"""Staff console commands.
+
+    python -m clinic.staff serve [--port 8001]                 the console
+    python -m clinic.staff add-account NAME [--role admin]     asks for the password twice
+    python -m clinic.staff retention [--days 365]             deletes older conversations
+    python -m clinic.staff has-accounts                        exit status 0 if any account exists
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+
+from clinic.staff.accounts import ROLES, AccountError, StaffAccounts
+from clinic.staff.conversations import TrackerStoreReader
+from clinic.store import ClinicStore
+
+
+def read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("Password (12+ characters): ")
+    if password != getpass.getpass("Again: "):
+        raise AccountError("the two passwords differ")
+    return password
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m clinic.staff", description="The clinic's staff console.")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    serve = verbs.add_parser("serve", help="run the console (its own port, not the patient server)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("CLINIC_STAFF_PORT", 8001)))
+    add = verbs.add_parser("add-account", help="create a staff account (the first admin too)")
+    add.add_argument("username")
+    add.add_argument("--role", choices=ROLES, default="staff")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    verbs.add_parser("has-accounts", help="exit 0 if any staff account exists (used by `make run`)")
+    keep = verbs.add_parser("retention", help="delete conversations older than a number of days")
+    keep.add_argument("--days", type=int, default=int(os.environ.get("CLINIC_RETENTION_DAYS", 365)))
+    args = parser.parse_args(argv)
+
+    if args.verb == "serve":
+        from clinic.staff.app import staff_console
+
+        print(f"Staff console on http://{args.host}:{args.port}/", flush=True)
+        staff_console().run(host=args.host, port=args.port, access_log=False)
+    elif args.verb == "add-account":
+        try:
+            StaffAccounts(ClinicStore().engine).create(args.username, read_password(args.password_stdin), args.role)
+        except AccountError as problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
+        print(f"Created {args.role} account '{args.username.strip().lower()}'.")
+    elif args.verb == "has-accounts":
+        return 0 if StaffAccounts(ClinicStore().engine).usernames() else 1
+    elif args.verb == "retention":
+        if args.days < 1:
+            print("error: --days must be at least 1", file=sys.stderr)
+            return 1
+        cutoff = datetime.now(timezone.utc) - timedelta(days=args.days)
+        deleted = TrackerStoreReader().delete_older_than(cutoff)
+        print(f"Deleted {deleted} conversation{'s' if deleted != 1 else ''} older than {args.days} days "
+              f"(last message before {cutoff:%Y-%m-%d %H:%M} UTC).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Staff accounts, logins and console sessions.
+
+Passwords are hashed with argon2id. Failed logins are counted per account and
+per address; too many in the throttle window refuse further tries for a while.
+Sessions live server-side: the cookie carries a random token, the table only
+its SHA-256, so a leaked database does not hand out sessions.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from clinic.staff.tables import accounts_table, login_failures_table, sessions_table
+from clinic.store import now
+
+ROLES = ("staff", "admin")
+MIN_PASSWORD_LENGTH = 12
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+hasher = PasswordHasher()
+# Checked against when the account does not exist, so timing does not tell.
+UNKNOWN_ACCOUNT_HASH = hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountError(ValueError):
+    """A bad username, password or role when creating an account."""
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins recently for this account or address."""
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    username: str
+    role: str
+    csrf_token: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class StaffAccounts:
+    def __init__(self, engine: Engine, idle_timeout: timedelta = timedelta(minutes=30)):
+        self.engine = engine
+        self.idle_timeout = idle_timeout
+
+    def create(self, username: str, password: str, role: str = "staff") -> None:
+        username = username.strip().lower()
+        if not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+            raise AccountError("a username is letters, digits, '.', '-' or '_'")
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        try:
+            with self.engine.begin() as db:
+                db.execute(insert(accounts_table).values(
+                    username=username, password_hash=hasher.hash(password), role=role, created_at=now()))
+        except IntegrityError:
+            raise AccountError(f"an account '{username}' already exists") from None
+
+    def usernames(self) -> list[str]:
+        with self.engine.connect() as db:
+            return list(db.execute(select(accounts_table.c.username).order_by(accounts_table.c.username)).scalars())
+
+    def log_in(self, username: str, password: str, address: str) -> str | None:
+        """A new session token for a right password, None for a wrong one; raises LoginThrottled."""
+        username = username.strip().lower()
+        since = now() - THROTTLE_WINDOW
+        with self.engine.begin() as db:
+            failures = lambda column, value: db.execute(  # noqa: E731
+                select(func.count()).select_from(login_failures_table)
+                .where(column == value, login_failures_table.c.at > since)).scalar_one()
+            if (failures(login_failures_table.c.username, username) >= MAX_FAILURES_PER_ACCOUNT
+                    or failures(login_failures_table.c.address, address) >= MAX_FAILURES_PER_ADDRESS):
+                raise LoginThrottled()
+            account = db.execute(select(accounts_table).where(accounts_table.c.username == username)).first()
+            try:
+                hasher.verify(account.password_hash if account else UNKNOWN_ACCOUNT_HASH, password)
+                valid = account is not None
+            except (VerificationError, InvalidHashError):
+                valid = False
+            if not valid:
+                db.execute(insert(login_failures_table).values(username=username, address=address, at=now()))
+                return None
+            if hasher.check_needs_rehash(account.password_hash):
+                db.execute(update(accounts_table).where(accounts_table.c.id == account.id)
+                           .values(password_hash=hasher.hash(password)))
+            token = secrets.token_urlsafe(32)
+            db.execute(insert(sessions_table).values(
+                token_hash=_digest(token), username=username, csrf_token=secrets.token_urlsafe(32),
+                created_at=now(), last_seen_at=now()))
+            return token
+
+    def session(self, token: str | None) -> StaffSession | None:
+        """The live session for a cookie token; idle sessions are ended here."""
+        if not token:
+            return None
+        with self.engine.begin() as db:
+            row = db.execute(
+                select(sessions_table, accounts_table.c.role)
+                .join(accounts_table, accounts_table.c.username == sessions_table.c.username)
+                .where(sessions_table.c.token_hash == _digest(token))).first()
+            if row is None:
+                return None
+            last_seen = row.last_seen_at if row.last_seen_at.tzinfo else row.last_seen_at.replace(tzinfo=now().tzinfo)
+            if now() - last_seen > self.idle_timeout:
+                db.execute(delete(sessions_table).where(sessions_table.c.token_hash == row.token_hash))
+                return None
+            db.execute(update(sessions_table).where(sessions_table.c.token_hash == row.token_hash)
+                       .values(last_seen_at=now()))
+            return StaffSession(row.username, row.role, row.csrf_token)
+
+    def log_out(self, token: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(delete(sessions_table).where(sessions_table.c.token_hash == _digest(token)))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

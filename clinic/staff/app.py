@@ -1,0 +1,35 @@
+"""The staff console app (Sanic, its own port; not the patient-facing server).
+
+    python -m clinic.staff serve [--port 8001]
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from jinja2 import Environment, FileSystemLoader
+from sanic import Sanic
+
+from clinic.staff.accounts import StaffAccounts
+from clinic.staff.audit import AuditLog
+from clinic.staff.conversations import TrackerStoreReader
+from clinic.staff.pages import add_pages
+from clinic.staff.reviews import ConversationReviews
+from clinic.staff.web import HERE, Console, add_security_and_login
+from clinic.store import ClinicStore
+
+
+def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None = None) -> Sanic:
+    store = ClinicStore(clinic_db_url)  # creates the staff tables too (clinic.staff.tables)
+    idle = timedelta(minutes=int(os.environ.get("CLINIC_STAFF_IDLE_MINUTES", "30")))
+    console = Console(
+        store=store, accounts=StaffAccounts(store.engine, idle), audit=AuditLog(store.engine),
+        reviews=ConversationReviews(store.engine), tracker=TrackerStoreReader(tracker_db_url),
+        secure_cookies=os.environ.get("CLINIC_STAFF_SECURE_COOKIES", "") == "1",
+        templates=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True),
+    )
+    app = Sanic("clinic_staff_console")
+    app.ctx.console = console
+    add_security_and_login(app, console)
+    add_pages(app, console)
+    return app

@@ -1,0 +1,228 @@
+"""Conversations as staff see them, read straight from Rasa's SQL tracker store.
+
+The tracker store's `events` table (sender_id, type_name, timestamp,
+intent_name, action_name, data) is read with SQLAlchemy only: the console never
+imports Rasa. SQLite `rasa.db` by default; CLINIC_TRACKER_DB_URL for PostgreSQL.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, func, select
+
+from clinic import PROJECT_ROOT
+
+DEFAULT_TRACKER_URL = f"sqlite:///{PROJECT_ROOT / 'rasa.db'}"
+
+# What counts as "the assistant could not answer" (see data/rules.yml and data/faq/ask_the_clinic.yml).
+FALLBACK_RESPONSES = {"utter_rephrase", "utter_default"}
+OUT_OF_SCOPE_RESPONSES = {"utter_out_of_scope"}
+NOT_IN_ARTICLE_PREFIX = "utter_faq/ask_clinic_"
+SUBMIT_ACTIONS = {"action_submit_booking": "booking", "action_submit_callback": "callback"}
+FLAGS = {
+    "red_flag": "Red flag",
+    "unanswered": "Fallback / unanswered",
+    "booking": "Booking made",
+    "callback": "Callback asked",
+    "out_of_scope": "Out of scope",
+}
+
+events_table = Table(
+    "events", MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255)),
+    Column("type_name", String(255)),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+
+@dataclass
+class Turn:
+    """One message: who said it, what, and for patient turns what the assistant understood."""
+    speaker: str  # "patient" or "assistant"
+    text: str
+    at: datetime
+    intent: str | None = None
+    confidence: float | None = None
+    answer: str | None = None  # the FAQ key chosen, e.g. "faq/does_it_hurt"
+    answer_confidence: float | None = None
+    response: str | None = None  # for assistant turns: the response name
+    unanswered: str | None = None  # why a patient turn went unanswered
+    answered_with: str | None = None  # the first response the patient got to this turn
+
+
+@dataclass
+class Conversation:
+    conversation_id: str
+    started_at: datetime
+    last_at: datetime
+    turns: list[Turn] = field(default_factory=list)
+    intents: set[str] = field(default_factory=set)
+    flags: set[str] = field(default_factory=set)
+    red_flag_tier: str | None = None
+    references: list[str] = field(default_factory=list)
+    names_given: set[str] = field(default_factory=set)
+
+    @property
+    def patient_turns(self) -> int:
+        return sum(t.speaker == "patient" for t in self.turns)
+
+    @property
+    def first_question(self) -> str:
+        return next((t.text for t in self.turns if t.speaker == "patient"), "")
+
+    def matches(self, text: str) -> bool:
+        needle = text.casefold()
+        return any(needle in t.text.casefold() for t in self.turns)
+
+
+def _timestamp(value: float) -> datetime:
+    return datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+def build_conversation(conversation_id: str, rows) -> Conversation:
+    """Folds a conversation's event rows, in order, into what staff need to see."""
+    conversation = None
+    pending: Turn | None = None  # the last patient turn, waiting for the reply that shows if it was answered
+    submitted = None  # "booking" or "callback" after the action that stores a request
+    for row in rows:
+        data = json.loads(row.data)
+        at = _timestamp(row.timestamp)
+        if conversation is None:
+            conversation = Conversation(conversation_id, at, at)
+        conversation.last_at = at
+        kind = data.get("event")
+        if kind == "user" and (data.get("text") or "").startswith("/"):
+            continue  # a widget payload such as the hidden "/greet", not the patient's words
+        if kind == "user":
+            parse = data.get("parse_data") or {}
+            intent = (parse.get("intent") or {})
+            selectors = parse.get("response_selector") or {}
+            selected = (selectors.get("faq") or selectors.get("default") or {}).get("response") or {}
+            pending = Turn("patient", data.get("text") or "", at, intent.get("name"), intent.get("confidence"))
+            if intent.get("name") == "faq":
+                pending.answer = selected.get("intent_response_key")
+                pending.answer_confidence = selected.get("confidence")
+            if pending.intent:
+                conversation.intents.add(pending.intent)
+            if pending.intent == "out_of_scope":
+                conversation.flags.add("out_of_scope")
+            if pending.intent == "nlu_fallback":
+                pending.unanswered = "fallback"
+            conversation.turns.append(pending)
+        elif kind == "bot":
+            response = (data.get("metadata") or {}).get("utter_action")
+            conversation.turns.append(Turn("assistant", data.get("text") or "", at, response=response))
+            reason = unanswered_reason(response)
+            if pending is not None:
+                pending.answered_with = pending.answered_with or response
+            if reason and pending is not None:
+                pending.unanswered = pending.unanswered or reason
+            if reason:
+                conversation.flags.add("out_of_scope" if reason == "out of scope" else "unanswered")
+        elif kind == "slot":
+            name, value = data.get("name"), data.get("value")
+            if name == "red_flag_tier" and value:
+                conversation.flags.add("red_flag")
+                conversation.red_flag_tier = value
+            elif name == "request_reference" and value and submitted:
+                conversation.references.append(value)
+                conversation.flags.add(submitted)  # only a stored request counts, not a failed attempt
+            elif name == "patient_name" and value:
+                conversation.names_given.add(str(value))
+        elif kind == "action":
+            submitted = SUBMIT_ACTIONS.get(data.get("name"), submitted)
+            if data.get("name") == "action_default_fallback" and pending is not None:
+                pending.unanswered = pending.unanswered or "fallback"
+                conversation.flags.add("unanswered")
+    if conversation and any(t.unanswered == "fallback" for t in conversation.turns):
+        conversation.flags.add("unanswered")
+    return conversation
+
+
+def unanswered_reason(response: str | None) -> str | None:
+    if response in FALLBACK_RESPONSES:
+        return "fallback"
+    if response in OUT_OF_SCOPE_RESPONSES:
+        return "out of scope"
+    if response and response.startswith(NOT_IN_ARTICLE_PREFIX):
+        return "not in the article"
+    return None
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    since: date | None = None
+    until: date | None = None
+    flag: str | None = None
+    intent: str | None = None
+    text: str | None = None
+    red_flag_tier: str | None = None
+
+
+class TrackerStoreReader:
+    def __init__(self, url: str | None = None):
+        self.url = url or os.environ.get("CLINIC_TRACKER_DB_URL") or DEFAULT_TRACKER_URL
+        self.engine = create_engine(self.url, future=True, pool_pre_ping=True)
+
+    def _rows(self, conversation_ids=None, since: date | None = None, until: date | None = None):
+        query = select(events_table.c.sender_id, events_table.c.timestamp, events_table.c.data)
+        if conversation_ids is not None:
+            query = query.where(events_table.c.sender_id.in_(conversation_ids))
+        if since or until:
+            active = select(events_table.c.sender_id).distinct()
+            if since:
+                active = active.where(events_table.c.timestamp >= _day_start(since))
+            if until:
+                active = active.where(events_table.c.timestamp < _day_start(until) + 86400)
+            query = query.where(events_table.c.sender_id.in_(active))
+        with self.engine.connect() as db:
+            if not self.engine.dialect.has_table(db, "events"):
+                return []
+            return list(db.execute(query.order_by(events_table.c.sender_id, events_table.c.id)))
+
+    def conversations(self, wanted: ConversationFilter = ConversationFilter()) -> list[Conversation]:
+        """Newest first, filtered by date of activity, flag, intent and text."""
+        found, rows_of = [], {}
+        for row in self._rows(since=wanted.since, until=wanted.until):
+            rows_of.setdefault(row.sender_id, []).append(row)
+        for conversation_id, rows in rows_of.items():
+            conversation = build_conversation(conversation_id, rows)
+            if not conversation or not conversation.turns:
+                continue
+            if wanted.flag and wanted.flag not in conversation.flags:
+                continue
+            if wanted.red_flag_tier and conversation.red_flag_tier != wanted.red_flag_tier:
+                continue
+            if wanted.intent and wanted.intent not in conversation.intents:
+                continue
+            if wanted.text and not conversation.matches(wanted.text):
+                continue
+            found.append(conversation)
+        return sorted(found, key=lambda c: c.last_at, reverse=True)
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        rows = self._rows([conversation_id])
+        return build_conversation(conversation_id, rows) if rows else None
+
+    def delete_older_than(self, cutoff: datetime) -> int:
+        """Deletes every conversation whose last event is before `cutoff`; returns how many."""
+        with self.engine.begin() as db:
+            if not self.engine.dialect.has_table(db, "events"):
+                return 0
+            stale = (select(events_table.c.sender_id).group_by(events_table.c.sender_id)
+                     .having(func.max(events_table.c.timestamp) < cutoff.timestamp()))
+            ids = list(db.execute(stale).scalars())
+            for start in range(0, len(ids), 500):
+                db.execute(delete(events_table).where(events_table.c.sender_id.in_(ids[start:start + 500])))
+            return len(ids)
+
+
+def _day_start(day: date) -> float:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc).timestamp()

@@ -1,0 +1,164 @@
+"""The staff console's pages: at a glance, conversations, inbox, unanswered
+questions, exports and the audit log."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta, timezone
+
+from sanic import Sanic, response
+from sanic.request import Request
+
+from clinic.staff.conversations import FLAGS, ConversationFilter
+from clinic.staff.dashboard import at_a_glance, bar_chart
+from clinic.staff.privacy import mask
+from clinic.staff.reviews import Review, parse_tags
+from clinic.staff.unanswered import as_nlu_yaml, group_questions, unanswered_questions
+from clinic.staff.web import Console, address, refused, render
+from clinic.store import KINDS, STATUSES
+
+LIST_LIMIT = 200
+TIERS = ("emergency", "urgent", "check")
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def conversation_filter(args) -> ConversationFilter:
+    return ConversationFilter(
+        since=_day(args.get("since")), until=_day(args.get("until")),
+        flag=args.get("flag") if args.get("flag") in FLAGS else None,
+        red_flag_tier=args.get("tier") if args.get("tier") in TIERS else None,
+        intent=(args.get("intent") or "").strip() or None,
+        text=(args.get("q") or "").strip() or None)
+
+
+def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route per page)
+    def admin_only(request: Request):
+        return None if request.ctx.staff.is_admin else refused(request, "Only an admin can do this.")
+
+    @app.get("/")
+    async def glance(request: Request):
+        today = datetime.now(timezone.utc).date()
+        recent = console.tracker.conversations(ConversationFilter(since=today - timedelta(days=13)))
+        figures = at_a_glance(recent, console.store.requests(), today)
+        return render(request, "dashboard.html", figures=figures, per_day=bar_chart(figures.per_day),
+                      top_questions=bar_chart(figures.top_questions, height=120))
+
+    @app.get("/conversations")
+    async def conversations(request: Request):
+        wanted = conversation_filter(request.args)
+        found = console.tracker.conversations(wanted)
+        reviews = console.reviews.all_for([c.conversation_id for c in found[:LIST_LIMIT]])
+        tag = (request.args.get("tag") or "").strip().lower()
+        if tag:
+            found = [c for c in found if tag in reviews.get(c.conversation_id, Review()).tags]
+        intents = sorted({i for c in console.tracker.conversations() for i in c.intents})
+        return render(request, "conversations.html", conversations=found[:LIST_LIMIT], total=len(found),
+                      reviews=reviews, wanted=wanted, tag=tag, flags=FLAGS, tiers=TIERS, intents=intents,
+                      mask=mask, request_query=request.query_string)
+
+    def transcript_page(request: Request, conversation_id: str, revealed: bool):
+        conversation = console.tracker.conversation(conversation_id)
+        if conversation is None:
+            return refused(request, "There is no such conversation.", status=404)
+        console.audit.record(request.ctx.staff.username, "reveal" if revealed else "view_transcript",
+                             conversation_id, address(request))
+        names = set() if revealed else conversation.names_given
+        shown = (lambda text: text) if revealed else (lambda text: mask(text, names))
+        return render(request, "transcript.html", conversation=conversation, shown=shown, revealed=revealed,
+                      review=console.reviews.get(conversation_id), flags=FLAGS,
+                      csrf_token=request.ctx.staff.csrf_token)
+
+    @app.get("/conversations/<conversation_id:str>")
+    async def transcript(request: Request, conversation_id: str):
+        return transcript_page(request, conversation_id, revealed=False)
+
+    @app.post("/conversations/<conversation_id:str>/reveal")
+    async def reveal(request: Request, conversation_id: str):
+        return transcript_page(request, conversation_id, revealed=True)
+
+    @app.post("/conversations/<conversation_id:str>/review")
+    async def review(request: Request, conversation_id: str):
+        form = request.form
+        console.reviews.save(conversation_id, Review(
+            reviewed=form.get("reviewed") == "yes", tags=parse_tags(form.get("tags") or ""),
+            notes=(form.get("notes") or "").strip()), request.ctx.staff.username)
+        return response.redirect(f"/conversations/{conversation_id}", status=303)
+
+    @app.get("/inbox")
+    async def inbox(request: Request):
+        status = request.args.get("status") if request.args.get("status") in STATUSES else None
+        kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
+        return render(request, "inbox.html", requests=console.store.requests(status=status, kind=kind),
+                      status_filter=status, kind=kind, statuses=STATUSES, kinds=KINDS,
+                      staff_names=console.accounts.usernames(), csrf_token=request.ctx.staff.csrf_token)
+
+    @app.post("/inbox/<reference:str>")
+    async def update_request(request: Request, reference: str):
+        form = request.form
+        try:
+            console.store.update(reference, status=form.get("status") or None,
+                                 assignee=(form.get("assignee") or "").strip(), notes=(form.get("notes") or "").strip())
+        except (KeyError, ValueError):
+            return refused(request, "That request or status does not exist.", status=400)
+        console.audit.record(request.ctx.staff.username, "update_request", reference, address(request))
+        return response.redirect("/inbox", status=303)
+
+    @app.get("/unanswered")
+    async def unanswered(request: Request):
+        wanted = conversation_filter(request.args)
+        groups = group_questions(unanswered_questions(console.tracker.conversations(wanted)))
+        return render(request, "unanswered.html", groups=groups, wanted=wanted)
+
+    @app.get("/unanswered.yml")
+    async def unanswered_export(request: Request):
+        groups = group_questions(unanswered_questions(console.tracker.conversations(conversation_filter(request.args))))
+        console.audit.record(request.ctx.staff.username, "export", "unanswered questions (NLU YAML)", address(request))
+        return response.text(as_nlu_yaml(groups, datetime.now(timezone.utc).date()), content_type="text/yaml",
+                             headers={"Content-Disposition": 'attachment; filename="unanswered_questions.yml"'})
+
+    @app.get("/export/conversations.csv")
+    async def conversations_csv(request: Request):
+        if admin_only(request):
+            return admin_only(request)
+        found = console.tracker.conversations(conversation_filter(request.args))
+        reviews = console.reviews.all_for([c.conversation_id for c in found])
+        rows = [["conversation", "started (UTC)", "last (UTC)", "patient messages", "flags", "red flag tier",
+                 "intents", "reviewed", "tags"]]
+        for c in found:
+            r = reviews.get(c.conversation_id, Review())
+            rows.append([c.conversation_id, f"{c.started_at:%Y-%m-%d %H:%M}", f"{c.last_at:%Y-%m-%d %H:%M}",
+                         c.patient_turns, " ".join(sorted(c.flags)), c.red_flag_tier or "",
+                         " ".join(sorted(c.intents)), "yes" if r.reviewed else "no", ",".join(r.tags)])
+        console.audit.record(request.ctx.staff.username, "export", "conversations (CSV)", address(request))
+        return csv_file(rows, "conversations.csv")
+
+    @app.get("/export/inbox.csv")
+    async def inbox_csv(request: Request):
+        if admin_only(request):
+            return admin_only(request)
+        rows = [["reference", "kind", "status", "created (UTC)", "assignee", "notes", "conversation"]]
+        rows += [[r.reference, r.kind, r.status, f"{r.created_at:%Y-%m-%d %H:%M}", r.assignee or "", r.notes or "",
+                  r.conversation_id] for r in console.store.requests()]
+        console.audit.record(request.ctx.staff.username, "export", "inbox (CSV)", address(request))
+        return csv_file(rows, "inbox.csv")
+
+    @app.get("/audit")
+    async def audit(request: Request):
+        if admin_only(request):
+            return admin_only(request)
+        return render(request, "audit.html", entries=console.audit.entries())
+
+
+def csv_file(rows: list[list], filename: str) -> response.HTTPResponse:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:  # a cell starting with = + - @ would run as a formula in a spreadsheet
+        writer.writerow(["'" + str(v) if str(v)[:1] in ("=", "+", "-", "@") else v for v in row])
+    return response.text(out.getvalue(), content_type="text/csv",
+                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,48 @@
+"""Staff's marks on a conversation: reviewed, tags and notes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from clinic.staff.tables import reviews_table
+from clinic.store import now
+
+
+@dataclass(frozen=True)
+class Review:
+    reviewed: bool = False
+    tags: tuple[str, ...] = ()
+    notes: str = ""
+
+
+def parse_tags(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
+
+
+class ConversationReviews:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def all(self) -> dict[str, Review]:
+        with self.engine.connect() as db:
+            return {row.conversation_id: Review(row.reviewed, parse_tags(row.tags), row.notes)
+                    for row in db.execute(select(reviews_table))}
+
+    def get(self, conversation_id: str) -> Review:
+        return self.all_for([conversation_id]).get(conversation_id, Review())
+
+    def all_for(self, conversation_ids: list[str]) -> dict[str, Review]:
+        with self.engine.connect() as db:
+            rows = db.execute(select(reviews_table).where(reviews_table.c.conversation_id.in_(conversation_ids)))
+            return {row.conversation_id: Review(row.reviewed, parse_tags(row.tags), row.notes) for row in rows}
+
+    def save(self, conversation_id: str, review: Review, username: str) -> None:
+        values = {"reviewed": review.reviewed, "tags": ",".join(review.tags), "notes": review.notes,
+                  "updated_by": username, "updated_at": now()}
+        with self.engine.begin() as db:
+            updated = db.execute(reviews_table.update()
+                                 .where(reviews_table.c.conversation_id == conversation_id).values(**values))
+            if not updated.rowcount:
+                db.execute(reviews_table.insert().values(conversation_id=conversation_id, **values))

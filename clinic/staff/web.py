@@ -1,0 +1,137 @@
+"""Security around every page of the staff console, log-in and log-out.
+
+Every page needs a live session (else: the log-in page); every POST needs the
+session's CSRF token; every response carries a strict CSP and is never cached.
+The pages themselves are in `pages.py`; the app is put together in `app.py`.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment
+from sanic import Sanic, response
+from sanic.request import Request
+
+from clinic.staff.accounts import LoginThrottled, StaffAccounts
+from clinic.staff.audit import AuditLog
+from clinic.staff.conversations import TrackerStoreReader
+from clinic.staff.reviews import ConversationReviews
+from clinic.store import ClinicStore
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "clinic_staff"
+LOGIN_COOKIE = "clinic_staff_login"  # double-submit CSRF token for the log-in form itself
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'"),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+OPEN_PATHS = ("/login", "/static/console.css")
+
+
+@dataclass
+class Console:
+    store: ClinicStore
+    accounts: StaffAccounts
+    audit: AuditLog
+    reviews: ConversationReviews
+    tracker: TrackerStoreReader
+    secure_cookies: bool
+    templates: Environment
+
+
+def address(request: Request) -> str:
+    return request.remote_addr or request.ip or "?"
+
+
+def set_cookie(resp, name: str, value: str, console: Console, path: str = "/") -> None:
+    resp.cookies[name] = value
+    cookie = resp.cookies[name]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = path
+    if console.secure_cookies:
+        cookie["secure"] = True
+
+
+def render(request: Request, template: str, status: int = 200, **context) -> response.HTTPResponse:
+    console: Console = request.app.ctx.console
+    staff = getattr(request.ctx, "staff", None)
+    if staff:
+        context.setdefault("new_requests", len(console.store.requests(status="new")))
+        context.setdefault("csrf_token", staff.csrf_token)
+    page = console.templates.get_template(template).render(staff=staff, path=request.path, **context)
+    return response.html(page, status=status)
+
+
+def refused(request: Request, why: str, status: int = 403) -> response.HTTPResponse:
+    return render(request, "refused.html", status=status, why=why)
+
+
+def add_security_and_login(app: Sanic, console: Console) -> None:
+    @app.middleware("request")
+    async def require_session(request: Request):
+        request.ctx.staff = console.accounts.session(request.cookies.get(SESSION_COOKIE))
+        if request.path in OPEN_PATHS:
+            return None
+        if request.ctx.staff is None:
+            if request.method == "GET":
+                return response.redirect("/login", status=303)
+            return response.text("Log in first.", status=403)
+        if request.method == "POST":
+            sent = (request.form.get("csrf_token") if request.form else None) or ""
+            if not secrets.compare_digest(sent, request.ctx.staff.csrf_token):
+                return refused(request, "This form had no valid security token. Reload the page and try again.")
+        return None
+
+    @app.middleware("response")
+    async def security_headers(request: Request, resp):
+        resp.headers.update(SECURITY_HEADERS)
+
+    @app.get("/static/console.css")
+    async def stylesheet(request: Request):
+        return await response.file(HERE / "static" / "console.css")
+
+    @app.get("/login")
+    async def login_form(request: Request):
+        # Reuse the token of an open log-in page: a second tab (or the browser's
+        # favicon request, redirected here) must not invalidate the first form.
+        token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+        resp = render(request, "login.html", csrf_token=token)
+        set_cookie(resp, LOGIN_COOKIE, token, console, path="/login")
+        return resp
+
+    @app.post("/login")
+    async def log_in(request: Request):
+        form = request.form or {}
+        expected = request.cookies.get(LOGIN_COOKIE) or ""
+        if not expected or not secrets.compare_digest(form.get("csrf_token") or "", expected):
+            return refused(request, "This form had no valid security token. Reload the page and try again.")
+        username = (form.get("username") or "").strip().lower()
+        try:
+            token = console.accounts.log_in(username, form.get("password") or "", address(request))
+        except LoginThrottled:
+            console.audit.record(username, "login_throttled", address=address(request))
+            return render(request, "login.html", status=429, csrf_token=expected,
+                          error="Too many failed log-ins. Wait 15 minutes and try again.")
+        if token is None:
+            console.audit.record(username, "login_failed", address=address(request))
+            return render(request, "login.html", status=401, csrf_token=expected,
+                          error="Wrong username or password.")
+        console.audit.record(username, "login", address=address(request))
+        resp = response.redirect("/", status=303)
+        set_cookie(resp, SESSION_COOKIE, token, console)
+        return resp
+
+    @app.post("/logout")
+    async def log_out(request: Request):
+        console.accounts.log_out(request.cookies.get(SESSION_COOKIE))
+        console.audit.record(request.ctx.staff.username, "logout", address=address(request))
+        resp = response.redirect("/login", status=303)
+        del resp.cookies[SESSION_COOKIE]
+        return resp

@@ -1,0 +1,203 @@
+"""The staff console end to end: patients chat through the widget's channel,
+then staff log in (real server, real browser) and work what came in."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from clinic import PROJECT_ROOT
+from local_servers import free_port, wait_for
+from patient_channel import chat, new_session
+
+PASSWORDS = {"admin": "admin password for tests", "sam": "staff password for tests"}
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
+NONSENSE = "blorf zzkt wibble qqq"
+
+
+@pytest.fixture(scope="module")
+def patients(assistant):
+    """Four patients chat through the widget's channel, as in the issue's walk-through."""
+    channel = assistant["channel"]
+
+    def conversation(*messages):
+        session = new_session(channel, source="127.0.0.40")
+        replies = [chat(channel, session, m, source="127.0.0.40")[2] for m in messages]
+        return session["session_id"], " ".join(r["text"] for reply in replies for r in reply["messages"])
+
+    faq, _ = conversation("does dry needling hurt?")
+    booking, said = conversation("I'd like to book an appointment", "Ana Ruiz", "555 201 7788",
+                                 "next Tuesday morning", "sciatica", "I'm a new patient", "yes send it")
+    reference = re.search(r"MC-[A-Z0-9]{6}", said).group()
+    red_flag, _ = conversation("I suddenly can't control my bladder and both legs are numb")
+    nonsense, _ = conversation(NONSENSE)
+    xss, _ = conversation(XSS)
+    return {"faq": faq, "booking": booking, "reference": reference, "red_flag": red_flag,
+            "nonsense": nonsense, "xss": xss}
+
+
+@pytest.fixture(scope="module")
+def console(assistant, patients, tmp_path_factory):
+    env = {**os.environ, "CLINIC_DB_URL": assistant["clinic_env"]["CLINIC_DB_URL"],
+           "CLINIC_TRACKER_DB_URL": f"sqlite:///{assistant['tracker_store']}"}
+    for name, role in (("admin", "admin"), ("sam", "staff")):
+        subprocess.run([sys.executable, "-m", "clinic.staff", "add-account", name, "--role", role,
+                        "--password-stdin"], input=PASSWORDS[name] + "\n", text=True, env=env, check=True,
+                       cwd=PROJECT_ROOT, capture_output=True)
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("console") / "console.log", "w")
+    server = subprocess.Popen([sys.executable, "-m", "clinic.staff", "serve", "--port", str(port)], env=env,
+                              cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_for(f"{url}/login", server)
+    yield url
+    server.terminate()
+    server.wait(30)
+
+
+def logged_in(console, name, address="127.0.0.1"):
+    """A requests session logged in as `name`; returns (session, csrf token of the session)."""
+    web = requests.Session()
+    form = web.get(f"{console}/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    answer = web.post(f"{console}/login", data={"username": name, "password": PASSWORDS[name], "csrf_token": token})
+    assert answer.status_code == 200 and "Log out" in answer.text
+    page = web.get(f"{console}/conversations")
+    return web, re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def test_no_page_without_a_session(console, patients):
+    for path in ("/", "/conversations", f"/conversations/{patients['faq']}", "/inbox", "/unanswered",
+                 "/unanswered.yml", "/export/conversations.csv", "/export/inbox.csv", "/audit"):
+        answer = requests.get(console + path, allow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/login", path
+    for path in (f"/inbox/{patients['reference']}", f"/conversations/{patients['faq']}/reveal", "/logout"):
+        assert requests.post(console + path, data={"status": "closed"}, allow_redirects=False).status_code == 403
+
+
+def test_a_post_without_its_csrf_token_is_refused(console, assistant, patients):
+    web, csrf = logged_in(console, "sam")
+    for token in (None, "forged-token"):
+        data = {"status": "closed"} | ({"csrf_token": token} if token else {})
+        answer = web.post(f"{console}/inbox/{patients['reference']}", data=data, allow_redirects=False)
+        assert answer.status_code == 403 and "security token" in answer.text
+    assert assistant["store"].get(patients["reference"]).status == "new"
+    login = requests.post(f"{console}/login", data={"username": "sam", "password": PASSWORDS["sam"]})
+    assert login.status_code == 403  # the log-in form has its own token too
+
+
+def test_security_headers_and_cookie_flags(console):
+    web = requests.Session()
+    form = web.get(f"{console}/login")
+    assert "frame-ancestors 'none'" in form.headers["content-security-policy"]
+    assert "script-src" not in form.headers["content-security-policy"]  # no script at all
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    answer = web.post(f"{console}/login", data={"username": "admin", "password": PASSWORDS["admin"],
+                                                "csrf_token": token}, allow_redirects=False)
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_log_ins_are_throttled(console):
+    web = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get(f"{console}/login").text).group(1)
+    statuses = [web.post(f"{console}/login", data={"username": "nobody-here", "password": "guess",
+                                                    "csrf_token": token}).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+
+
+def test_staff_cannot_read_the_audit_log_or_export_csv(console):
+    web, _ = logged_in(console, "sam")
+    for path in ("/audit", "/export/conversations.csv", "/export/inbox.csv"):
+        assert web.get(console + path).status_code == 403, path
+    admin, _ = logged_in(console, "admin")
+    exported = admin.get(f"{console}/export/inbox.csv")
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+
+
+def test_staff_find_each_conversation_work_the_booking_and_export_the_question(browser, console, patients):
+    page = browser.new_context().new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(console + "/")
+    expect(page).to_have_url(console + "/login")
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password").fill(PASSWORDS["sam"])
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="At a glance")).to_be_visible()
+    new_before = int(page.locator("#new-count").inner_text().split()[0])
+    assert new_before >= 1
+
+    def find(**choices):
+        page.goto(console + "/conversations")
+        for label, value in choices.items():
+            field = page.get_by_label(label, exact=True)
+            field.select_option(value) if field.evaluate("e => e.tagName") == "SELECT" else field.fill(value)
+        page.get_by_role("button", name="Filter").click()
+        return [href.rsplit("/", 1)[1] for href in
+                page.locator("table.list a").evaluate_all("links => links.map(a => a.getAttribute('href'))")]
+
+    red_flags, bookings, unanswered = find(Flag="red_flag"), find(Flag="booking"), find(Flag="unanswered")
+    assert patients["red_flag"] in red_flags and patients["faq"] not in red_flags
+    assert patients["red_flag"] in find(**{"Red-flag tier": "emergency"})
+    assert patients["booking"] in bookings and patients["red_flag"] not in bookings
+    assert patients["nonsense"] in unanswered and patients["faq"] not in unanswered
+    assert patients["faq"] in find(Intent="faq") and patients["red_flag"] not in find(Intent="faq")
+    assert patients["faq"] in find(Words="dry needling hurt") and patients["booking"] not in find(Words="hurt")
+
+    page.goto(f"{console}/conversations/{patients['booking']}")
+    transcript = page.locator("ol.transcript")
+    expect(transcript).to_contain_text("[name]")
+    expect(transcript).not_to_contain_text("Ana Ruiz")
+    expect(transcript).not_to_contain_text("201 7788")
+    expect(transcript).to_contain_text("intent book_appointment")
+    page.get_by_role("button", name="Reveal personal details (logged)").click()
+    expect(page.locator("ol.transcript")).to_contain_text("Ana Ruiz")
+    page.goto(f"{console}/conversations/{patients['booking']}")
+    page.get_by_label("Reviewed").check()
+    page.get_by_label("Tags (comma-separated)").fill("booking, follow up")
+    page.get_by_role("button", name="Save review").click()
+    assert find(Tag="follow up") == [patients["booking"]]
+
+    page.goto(console + "/inbox")
+    reference = patients["reference"]
+    request_card = page.locator(f"#request-{reference}")
+    expect(request_card).to_contain_text("Ana Ruiz")
+    for status in ("contacted", "booked"):
+        request_card.get_by_label("Status").select_option(status)
+        request_card.get_by_label("Assignee").select_option("sam")
+        request_card.get_by_role("button", name=f"Save {reference}").click()
+        expect(page.locator(f"#request-{reference} .status")).to_have_text(status)
+    expect(page.locator("#new-count")).to_have_text(f"{new_before - 1} new")
+
+    page.goto(console + "/unanswered")
+    expect(page.locator("table.list")).to_contain_text(NONSENSE)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export as Rasa NLU YAML").click()
+    exported = open(download.value.path()).read()
+    assert f"- {NONSENSE}" in exported and "intent: faq/unanswered_" in exported
+    assert dialogs == []
+
+
+def test_a_patients_script_is_shown_as_text(browser, console, patients):
+    page = browser.new_context().new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(console + "/login")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(PASSWORDS["admin"])
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{console}/conversations?q=onerror")
+    expect(page.locator("table.list")).to_contain_text("<img src=x")
+    page.goto(f"{console}/conversations/{patients['xss']}")
+    expect(page.locator("ol.transcript")).to_contain_text(XSS)
+    assert page.locator("main img, main script").count() == 0
+    assert page.evaluate("window.__xss") is None and dialogs == []
+
+    page.goto(console + "/audit")
+    log = page.locator("table.list")
+    for action in ("login", "view_transcript", "reveal", "export", "update_request", "login_failed"):
+        expect(log).to_contain_text(action)
