@@ -49,6 +49,7 @@ class Response:
     source: str | None
     buttons: tuple[dict, ...]
     file: Path
+    draft: bool = False  # drafted by `clinic faq import`/`from-unanswered`, not yet reviewed by a person
 
     @property
     def slots(self) -> list[str]:
@@ -76,6 +77,7 @@ def responses(root: Path = PROJECT_ROOT) -> list[Response]:
                         source=(variation.get("metadata") or {}).get("source"),
                         buttons=tuple(variation.get("buttons") or ()),
                         file=path,
+                        draft=bool((variation.get("metadata") or {}).get("draft")),
                     )
                 )
     return found

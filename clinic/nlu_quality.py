@@ -2,7 +2,8 @@
 
 Reads the reports `rasa test nlu` writes (intent_report.json,
 response_selection_report.json), prints a per-topic table and the confused
-pairs, and exits non-zero when accuracy is below the gates.
+pairs, and exits non-zero when accuracy is below the gates or F1 fell against
+the committed baseline (clinic/faq/baseline.py).
 
     python -m clinic.nlu_quality results/heldout
 """
@@ -13,10 +14,11 @@ import json
 import sys
 from pathlib import Path
 
+from clinic.faq import baseline
+
 OVERALL_GATE = 0.95
 PER_TOPIC_GATE = 0.85
-REPORTS = {"intent": "intent_report.json", "answer": "response_selection_report.json"}
-SUMMARY_ROWS = {"accuracy", "micro avg", "macro avg", "weighted avg"}
+REPORTS, SUMMARY_ROWS = baseline.REPORTS, baseline.SUMMARY_ROWS
 
 
 def topic_rows(report: dict) -> dict[str, dict]:
@@ -50,15 +52,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, help="the --out folder of `rasa test nlu`")
     args = parser.parse_args(argv)
-    problems = []
+    problems, confused = [], []
     for kind, filename in REPORTS.items():
         report = json.loads((args.results / filename).read_text())
         print_table(kind, report)
         problems += failures(kind, report)
+        confused += [f"{kind}: {label} -> {other} ({n})" for label, row in sorted(topic_rows(report).items())
+                     for other, n in (row.get("confused_with") or {}).items()]
+    if confused:
+        print("\nConfused pairs (expected -> predicted, count):\n  " + "\n  ".join(confused))
+    problems += baseline.gate(args.results)
     if problems:
         print("\nNLU gate FAILED:\n  " + "\n  ".join(problems))
         return 1
-    print(f"\nNLU gate passed (overall >= {OVERALL_GATE}, every topic >= {PER_TOPIC_GATE}).")
+    print(f"\nNLU gate passed (accuracy overall >= {OVERALL_GATE}, every topic >= {PER_TOPIC_GATE}; "
+          f"F1 within {baseline.ALLOWED_DROP} of the baseline, every topic above its floor).")
     return 0
 
 

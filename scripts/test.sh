@@ -12,6 +12,9 @@ quietly() {  # run a command, show its output only when it fails
 echo "==> rasa data validate --fail-on-warnings"
 quietly rasa data validate --fail-on-warnings
 
+echo "==> clinic faq check (every FAQ topic: examples, answer rules, source, no drafts)"
+clinic faq check
+
 bash scripts/train.sh
 
 echo "==> Held-out NLU set (tests/nlu_heldout.yml)"

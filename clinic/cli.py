@@ -1,0 +1,123 @@
+"""`clinic`: the developers' command line.
+
+    clinic faq add KEY --answer ... --source ... --example ... [--family F] | --from-file F | --edit
+    clinic faq check
+    clinic faq import ARTICLE.(txt|md|html)
+    clinic faq from-unanswered unanswered_questions.yml
+    clinic faq baseline [RESULTS]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from clinic import PROJECT_ROOT
+
+
+def add(args) -> int:
+    from clinic.faq.author import TEMPLATE, NewTopic, TopicRefused, add_topic
+
+    try:
+        if args.edit:
+            with tempfile.NamedTemporaryFile("w+", suffix=".yml", delete=False) as sheet:
+                sheet.write(TEMPLATE)
+            subprocess.run([os.environ.get("EDITOR", "nano"), sheet.name], check=True)
+            topic = NewTopic.from_yaml(Path(sheet.name).read_text(encoding="utf-8"))
+        elif args.from_file:
+            topic = NewTopic.from_yaml(Path(args.from_file).read_text(encoding="utf-8"))
+        else:
+            if not (args.key and args.answer and args.source and args.example):
+                print("error: give KEY, --answer, --source and --example (repeat it), or --from-file/--edit",
+                      file=sys.stderr)
+                return 2
+            topic = NewTopic(args.key, args.answer, args.source, args.example, args.family)
+        path = add_topic(topic)
+    except TopicRefused as why:
+        print(f"Not added:\n  " + str(why).replace("\n", "\n  "), file=sys.stderr)
+        return 1
+    print(f"Added faq/{topic.key} to {path.relative_to(PROJECT_ROOT)}. Next: `clinic faq check`, then `make train`.")
+    return 0
+
+
+def check(args) -> int:
+    from clinic.faq.check import check as check_topics, print_report
+    from clinic.faq.topics import faq_topics
+
+    report = check_topics()
+    print_report(report, len(faq_topics()))
+    return 0 if report.ok else 1
+
+
+def draft(args) -> int:
+    from clinic.faq.drafts import draft_article, draft_unanswered, write_drafts
+
+    source = Path(args.file)
+    if not source.is_file():
+        print(f"error: {source} is not a file", file=sys.stderr)
+        return 2
+    drafts = draft_article(source) if args.verb == "import" else draft_unanswered(source)
+    path, skipped = write_drafts(drafts, ("article_" if args.verb == "import" else "unanswered_") + source.stem)
+    for reason in skipped:
+        print(f"skipped: {reason}")
+    written = len(drafts) - len(skipped)
+    if written:
+        print(f"Drafted {written} topic(s) in {path.relative_to(PROJECT_ROOT)}: review each one; "
+              "`clinic faq check` refuses them until `draft: true` is gone.")
+    else:
+        print("Nothing new to draft.")
+    return 0
+
+
+def baseline(args) -> int:
+    from clinic.faq.baseline import BASELINE_FILE, write_baseline
+
+    results = Path(args.results)
+    if not (results / "intent_report.json").exists():
+        print(f"error: no held-out results in {results}: run `make test` (or rasa test nlu) first", file=sys.stderr)
+        return 2
+    written = write_baseline(results)
+    print(f"Wrote {BASELINE_FILE.relative_to(PROJECT_ROOT)}: intent F1 {written['intent']['overall_f1']:.3f}, "
+          f"answer F1 {written['answer']['overall_f1']:.3f}. Commit it with the change that earned it.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="clinic", description="The clinic assistant's developer tools.")
+    groups = parser.add_subparsers(dest="group", required=True)
+    faq = groups.add_parser("faq", help="author and check the FAQ knowledge base")
+    verbs = faq.add_subparsers(dest="verb", required=True)
+
+    add_verb = verbs.add_parser("add", help="add a FAQ topic (examples, answer, source) to data/faq/")
+    add_verb.add_argument("key", nargs="?", help="topic key, e.g. exercise_after_needling")
+    add_verb.add_argument("--answer", help="2-4 plain sentences (grade 8 or below)")
+    add_verb.add_argument("--source", help='the article section, e.g. "Aftercare and Recovery", or "not in the article"')
+    add_verb.add_argument("--example", action="append", help="a way a patient asks it (repeat, at least 10)")
+    add_verb.add_argument("--family", default="added", help="data/faq/<family>.yml to write to (default: added)")
+    add_verb.add_argument("--from-file", help="read key, family, source, answer and examples from a YAML file")
+    add_verb.add_argument("--edit", action="store_true", help="fill in a template in $EDITOR")
+    add_verb.set_defaults(run=add)
+
+    verbs.add_parser("check", help="check every topic; exit status 1 on problems").set_defaults(run=check)
+
+    import_verb = verbs.add_parser("import", help="draft topics from an article (.txt, .md or .html)")
+    import_verb.add_argument("file")
+    import_verb.set_defaults(run=draft)
+
+    unanswered_verb = verbs.add_parser("from-unanswered", help="draft topics from the staff console's export")
+    unanswered_verb.add_argument("file", help="unanswered_questions.yml from the console's Unanswered page")
+    unanswered_verb.set_defaults(run=draft)
+
+    baseline_verb = verbs.add_parser("baseline", help="write tests/nlu_baseline.json from the last held-out run")
+    baseline_verb.add_argument("results", nargs="?", default=str(PROJECT_ROOT / "results" / "heldout"))
+    baseline_verb.set_defaults(run=baseline)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

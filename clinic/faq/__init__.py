@@ -1,0 +1,1 @@
+"""Authoring and checking the knowledge base: `clinic faq add|check|import|from-unanswered|baseline`."""

@@ -1,0 +1,68 @@
+"""What every answer patients read must be: plain, short, sourced, and adding
+no number the article does not state. Used by `clinic faq check` and the tests."""
+from __future__ import annotations
+
+import re
+
+import textstat
+
+from clinic import knowledge
+from clinic.knowledge import ARTICLE_SECTIONS, OTHER_SOURCES, Response
+from clinic.profile import clinic_profile
+
+MAX_GRADE = 8
+SENTENCES = (2, 4)
+MAX_SENTENCE_WORDS = 25
+MIN_EXAMPLES = 10
+ARTICLE_NUMBERS = {"10", "15"}  # needles stay in for about 10 to 15 minutes
+NOT_IN_ARTICLE = "not in the article"
+# Placeholders are measured with values of a realistic length.
+SAMPLE_VALUES = {
+    "clinic_phone": "555 201 7700", "clinic_email": "hello@clinic.com", "clinic_address": "12 Main Street",
+    "clinic_hours": "Monday to Friday, 8 to 6", "clinic_website": "clinic.com",
+    "patient_name": "Ana Ruiz", "contact": "+15552017788", "preferred_time": "Tuesday morning",
+    "visit_reason": "sciatica", "patient_status": "new", "callback_question": "the price", "reference": "MC-7K4Q9P",
+}
+
+
+def as_patient_reads_it(text: str) -> str:
+    values = {**clinic_profile().as_slots(), **SAMPLE_VALUES}
+    return knowledge.SLOT_PATTERN.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def sentences(text: str) -> list[str]:
+    # "Dr. Hunt" is one sentence, not two.
+    return [s for s in re.split(r"(?<=[.!?])(?<!Dr\.)\s+", text.strip()) if s]
+
+
+def grade(text: str) -> float:
+    return textstat.flesch_kincaid_grade(as_patient_reads_it(text))
+
+
+def answer_problems(response: Response) -> list[str]:
+    """Why an answer is not ready for patients (empty when it is)."""
+    problems = []
+    text = response.text.strip()
+    if not text:
+        return [f"{response.name}: has no answer text"]
+    if grade(text) > MAX_GRADE:
+        problems.append(f"{response.name}: reads at grade {grade(text):.1f} (at most {MAX_GRADE})")
+    parts = sentences(as_patient_reads_it(text))
+    if not SENTENCES[0] <= len(parts) <= SENTENCES[1]:
+        problems.append(f"{response.name}: {len(parts)} sentences (write {SENTENCES[0]} to {SENTENCES[1]})")
+    elif max(len(s.split()) for s in parts) > MAX_SENTENCE_WORDS:
+        problems.append(f"{response.name}: a sentence is longer than {MAX_SENTENCE_WORDS} words")
+    if response.name.startswith("utter_faq/ask_clinic_"):
+        if response.source != NOT_IN_ARTICLE:
+            problems.append(f"{response.name}: source must be '{NOT_IN_ARTICLE}'")
+    elif response.name.startswith("utter_faq/"):
+        if response.source not in ARTICLE_SECTIONS and response.source != NOT_IN_ARTICLE:
+            problems.append(f"{response.name}: source {response.source!r} is not a section of the article")
+    elif response.source not in ARTICLE_SECTIONS + OTHER_SOURCES:
+        problems.append(f"{response.name}: source {response.source!r} is unknown")
+    unstated = set(re.findall(r"\d+", text)) - ARTICLE_NUMBERS
+    if unstated:
+        problems.append(f"{response.name}: states numbers the article does not ({', '.join(sorted(unstated))})")
+    if response.draft:
+        problems.append(f"{response.name}: is an unreviewed draft (rewrite it, then delete `draft: true`)")
+    return problems
