@@ -1,5 +1,5 @@
 # Thin verbs; each calls one script in scripts/.
-.PHONY: setup train run test
+.PHONY: setup train run reload test
 
 setup:   ## create .venv (Python 3.10), install pinned packages, build the spaCy pipeline
 	bash scripts/setup.sh
@@ -9,6 +9,9 @@ train: setup  ## train the assistant if its data or config changed
 
 run:     ## set up, train if needed, start the assistant (Ctrl-C stops it)
 	bash scripts/run.sh
+
+reload:  ## load the newly trained model into the running assistant (no restart)
+	.venv/bin/clinic model reload
 
 test:    ## every gate: data validation, held-out NLU accuracy, conversations, pytest
 	bash scripts/test.sh

@@ -5,6 +5,7 @@
     clinic faq import ARTICLE.(txt|md|html)
     clinic faq from-unanswered unanswered_questions.yml
     clinic faq baseline [RESULTS]
+    clinic model reload [--url http://localhost:5005] [--model models/clinic.tar.gz]
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from clinic import PROJECT_ROOT
@@ -85,6 +87,21 @@ def baseline(args) -> int:
     return 0
 
 
+def reload(args) -> int:
+    from clinic.model_reload import ReloadFailed, api_secret, reload_model
+
+    started = time.monotonic()
+    try:
+        before, after = reload_model(args.url.rstrip("/"), Path(args.model), api_secret())
+    except ReloadFailed as why:
+        print(f"error: {why}", file=sys.stderr)
+        return 1
+    same = " (the same model: nothing was retrained)" if before == after else ""
+    print(f"Loaded {args.model} into {args.url} in {time.monotonic() - started:.1f} s: "
+          f"model {before[:8]} -> {after[:8]}{same}. Conversations carried on.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="clinic", description="The clinic assistant's developer tools.")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -114,6 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     baseline_verb = verbs.add_parser("baseline", help="write tests/nlu_baseline.json from the last held-out run")
     baseline_verb.add_argument("results", nargs="?", default=str(PROJECT_ROOT / "results" / "heldout"))
     baseline_verb.set_defaults(run=baseline)
+
+    model = groups.add_parser("model", help="the running assistant's model")
+    model_verbs = model.add_subparsers(dest="verb", required=True)
+    reload_verb = model_verbs.add_parser("reload", help="load the newly trained model without stopping the assistant")
+    reload_verb.add_argument("--url", default=os.environ.get("CLINIC_RASA_URL", "http://localhost:5005"))
+    reload_verb.add_argument("--model", default=str(PROJECT_ROOT / "models" / "clinic.tar.gz"))
+    reload_verb.set_defaults(run=reload)
 
     args = parser.parse_args(argv)
     return args.run(args)

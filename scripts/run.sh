@@ -9,12 +9,18 @@ bash scripts/setup.sh
 bash scripts/train.sh
 python -m clinic.profile     # lists profile values the clinic still has to fill in
 
-# The widget channel signs session tokens with this secret; keep one per checkout
-# so patients' chats survive a restart.
-if [ -z "${CLINIC_CHANNEL_SECRET:-}" ]; then
-  [ -s .channel-secret ] || (umask 077; python -c 'import secrets; print(secrets.token_urlsafe(48))' > .channel-secret)
-  export CLINIC_CHANNEL_SECRET="$(cat .channel-secret)"
-fi
+# Secrets from the environment, else one kept per checkout (so chats and API
+# tokens survive a restart): the widget channel signs patient sessions with
+# CLINIC_CHANNEL_SECRET; Rasa's HTTP API (model reload) checks JWTs signed with
+# CLINIC_API_JWT_SECRET.
+local_secret() {  # $1 variable name, $2 file
+  if [ -z "${!1:-}" ]; then
+    [ -s "$2" ] || (umask 077; python -c 'import secrets; print(secrets.token_urlsafe(48))' > "$2")
+    export "$1=$(cat "$2")"
+  fi
+}
+local_secret CLINIC_CHANNEL_SECRET .channel-secret
+local_secret CLINIC_API_JWT_SECRET .api-secret
 
 pids=()
 stop() { trap - INT TERM EXIT; echo; echo "==> Stopping"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -22,7 +28,8 @@ trap stop INT TERM EXIT
 
 rasa run actions --port 5055 > actions.log 2>&1 & pids+=($!)
 python -m clinic.notifications > notifications.log 2>&1 & pids+=($!)   # email/webhook outbox
-rasa run --model "$MODEL" --port 5005 --credentials credentials.yml --endpoints endpoints.yml > rasa.log 2>&1 & pids+=($!)
+rasa run --model "$MODEL" --port 5005 --credentials credentials.yml --endpoints endpoints.yml \
+  --enable-api --jwt-secret "$CLINIC_API_JWT_SECRET" --jwt-method HS256 > rasa.log 2>&1 & pids+=($!)
 python -m clinic.demo_site --port 8000 --bot-url http://localhost:5005 > demo_site.log 2>&1 & pids+=($!)
 python -m clinic.staff serve --port 8001 > staff_console.log 2>&1 & pids+=($!)
 
@@ -41,6 +48,7 @@ The clinic assistant is running.
          -d '{"sender": "me", "message": "does dry needling hurt?"}'
   Chat in a terminal (in another shell):  .venv/bin/rasa shell --port 5006
   Booking requests land in clinic.db:  .venv/bin/python -m clinic.inbox list
+  After `make train`, load the new model without stopping:  make reload
 Press Ctrl-C to stop.
 TXT
 python -m clinic.staff has-accounts || cat <<'TXT'

@@ -16,7 +16,16 @@ fi
 clinic faq check > models.check.log || { cat models.check.log >&2; echo "error: fix the knowledge base first (clinic faq check)" >&2; exit 1; }
 echo "==> Training the assistant (about 8 minutes on 2 cores from scratch; less when Rasa's cache can reuse parts)"
 start=$(date +%s)
-rasa train --fixed-model-name clinic --out models > models.train.log 2>&1 || {
+# Rasa's cache (.rasa/cache) reuses every part whose inputs did not change: a
+# reworded answer retrains in seconds; new examples retrain the classifiers.
+rasa train --fixed-model-name clinic --out models > models.train.log 2>&1 &
+trainer=$!
+tick=0
+while kill -0 "$trainer" 2>/dev/null; do   # one progress line every 30 s
+  sleep 2; tick=$((tick + 1))
+  if (( tick % 15 == 0 )); then python -m clinic.train_progress models.train.log; fi
+done
+wait "$trainer" || {
   tail -40 models.train.log >&2; echo "error: training failed; full log in models.train.log" >&2; exit 1; }
 echo "$fingerprint" > "$stamp"
 echo "==> Trained $MODEL in $(( $(date +%s) - start )) s"

@@ -17,6 +17,7 @@ from clinic import PROJECT_ROOT
 BIN = Path(sys.executable).parent
 POSTGRES_URL = os.environ.get("CLINIC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CHANNEL_SECRET = "test-secret-for-the-patient-channel-0123456789"
+API_SECRET = "test-secret-for-rasa-http-api-0123456789abcdef"
 
 
 def free_port() -> int:
@@ -66,12 +67,13 @@ def wait_for(url, process, seconds=180):
 
 
 @contextlib.contextmanager
-def running_assistant(model, workdir: Path, clinic_env: dict):
+def running_assistant(model, workdir: Path, clinic_env: dict, extra_env: dict | None = None):
     """Starts the three processes of `make run` on free ports; yields their addresses."""
     action_port, rasa_port, site_port = free_port(), free_port(), free_port()
     site = f"http://127.0.0.1:{site_port}"
     env = {**os.environ, **clinic_env, "CLINIC_CHANNEL_SECRET": CHANNEL_SECRET, "CLINIC_WIDGET_ORIGINS": site,
-           "CLINIC_WEB_LIMIT_PER_IP": "100/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "20/minute"}
+           "CLINIC_API_JWT_SECRET": API_SECRET,
+           "CLINIC_WEB_LIMIT_PER_IP": "100/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "20/minute", **(extra_env or {})}
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
@@ -80,7 +82,8 @@ def running_assistant(model, workdir: Path, clinic_env: dict):
     commands = {
         "actions": [BIN / "rasa", "run", "actions", "--port", str(action_port)],
         "rasa": [BIN / "rasa", "run", "--model", str(model), "--port", str(rasa_port),
-                 "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
+                 "--credentials", "credentials.yml", "--endpoints", str(endpoints),
+                 "--enable-api", "--jwt-secret", API_SECRET, "--jwt-method", "HS256"],
         "demo_site": [BIN / "python", "-m", "clinic.demo_site", "--port", str(site_port),
                       "--bot-url", f"http://127.0.0.1:{rasa_port}"],
     }
@@ -93,7 +96,7 @@ def running_assistant(model, workdir: Path, clinic_env: dict):
         wait_for(f"http://127.0.0.1:{action_port}/health", processes["actions"])
         wait_for(f"http://127.0.0.1:{rasa_port}/", processes["rasa"])
         wait_for(f"{site}/", processes["demo_site"])
-        yield {"rest": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+        yield {"rest": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", "rasa": f"http://127.0.0.1:{rasa_port}",
                "channel": f"http://127.0.0.1:{rasa_port}/webhooks/clinic_web",
                "site": site, "tracker_store": workdir / "rasa.db"}
     finally:

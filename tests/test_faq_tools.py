@@ -15,20 +15,7 @@ from clinic.faq.check import check
 from clinic.faq.drafts import draft_article, draft_unanswered, write_drafts
 from clinic.faq.topics import faq_topics
 from clinic.staff.unanswered import QuestionGroup, as_nlu_yaml
-
-EXERCISE = NewTopic(
-    key="exercise_after_needling",
-    family="dry_needling",
-    source="Aftercare and Recovery",
-    answer="Some soreness after a session is normal, a bit like after a workout. It usually goes away in a day "
-           "or two. Dr. Hunt may suggest stretches or light movement to help your recovery.",
-    examples=["can I exercise after dry needling", "is it ok to work out after dry needling",
-              "can i go to the gym after my needling session", "should I rest after dry needling",
-              "can I run after dry needling", "is exercise allowed after needling",
-              "when can I train again after dry needling", "can I do sport after a needling session",
-              "is it safe to lift weights after dry needling", "can I stretch after dry needling"],
-)
-
+from new_faq import EXERCISE
 
 @pytest.fixture
 def project(tmp_path):
