@@ -1,5 +1,5 @@
 # Thin verbs; each calls one script in scripts/.
-.PHONY: setup train run reload test
+.PHONY: setup train run reload test bench
 
 setup:   ## create .venv (Python 3.10), install pinned packages, build the spaCy pipeline
 	bash scripts/setup.sh
@@ -15,3 +15,6 @@ reload:  ## load the newly trained model into the running assistant (no restart)
 
 test:    ## every gate: data validation, held-out NLU accuracy, conversations, pytest
 	bash scripts/test.sh
+
+bench:   ## latency, throughput and memory through the widget; training times (about 25 minutes)
+	bash scripts/bench.sh

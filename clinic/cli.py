@@ -39,7 +39,7 @@ def add(args) -> int:
             topic = NewTopic(args.key, args.answer, args.source, args.example, args.family)
         path = add_topic(topic)
     except TopicRefused as why:
-        print(f"Not added:\n  " + str(why).replace("\n", "\n  "), file=sys.stderr)
+        print("Not added:\n  " + str(why).replace("\n", "\n  "), file=sys.stderr)
         return 1
     print(f"Added faq/{topic.key} to {path.relative_to(PROJECT_ROOT)}. Next: `clinic faq check`, then `make train`.")
     return 0

@@ -42,4 +42,4 @@ else
 fi
 
 # The spaCy pipeline is built from code, never downloaded.
-.venv/bin/python -m clinic.nlp.pipeline
+TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python -m clinic.nlp.pipeline

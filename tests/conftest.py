@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, text
 
 from clinic import PROJECT_ROOT
 from clinic.store import ClinicStore
-from local_servers import POSTGRES_URL, postgres_available, running_assistant, start_smtp_server
+from local_servers import POSTGRES_URL, require_postgres, running_assistant, start_smtp_server
 
 MODEL = PROJECT_ROOT / "models" / "clinic.tar.gz"
 
@@ -69,10 +69,7 @@ def store(request, tmp_path):
     if request.param == "sqlite":
         yield ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
         return
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} in CI")
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    require_postgres()
     schema = f"test_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as db:

@@ -9,6 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
@@ -42,6 +43,14 @@ def start_smtp_server() -> tuple[Controller, Mailbox]:
     controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     return controller, mailbox
+
+
+def require_postgres() -> None:
+    """Skips a PostgreSQL test where no server runs, except in CI, where that is a failure."""
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} in CI")
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
 
 
 def postgres_available() -> bool:
@@ -98,7 +107,8 @@ def running_assistant(model, workdir: Path, clinic_env: dict, extra_env: dict | 
         wait_for(f"{site}/", processes["demo_site"])
         yield {"rest": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", "rasa": f"http://127.0.0.1:{rasa_port}",
                "channel": f"http://127.0.0.1:{rasa_port}/webhooks/clinic_web",
-               "site": site, "tracker_store": workdir / "rasa.db"}
+               "site": site, "tracker_store": workdir / "rasa.db",
+               "pids": {name: process.pid for name, process in processes.items()}}
     finally:
         for process in processes.values():
             process.terminate()

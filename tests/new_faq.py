@@ -6,7 +6,8 @@ EXERCISE = NewTopic(
     family="dry_needling",
     source="Aftercare and Recovery",
     answer="Some soreness after a session is normal, a bit like after a workout. It usually goes away in a day "
-           "or two. Dr. Hunt may suggest stretches or light movement to help your recovery.",
+           "or two. Dr. Hunt will give you aftercare advice, like gentle stretches and drinking water, so ask him "
+           "what exercise suits you.",
     examples=["can I exercise after dry needling", "is it ok to work out after dry needling",
               "can i go to the gym after my needling session", "should I rest after dry needling",
               "can I run after dry needling", "is exercise allowed after needling",

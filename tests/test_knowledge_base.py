@@ -1,5 +1,4 @@
 """The knowledge base covers every part of the article, with enough phrasings."""
-from pathlib import Path
 
 from clinic import PROJECT_ROOT, knowledge
 

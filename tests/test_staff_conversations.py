@@ -1,6 +1,5 @@
 """The console reads conversations from Rasa's tracker store (SQLite and
 PostgreSQL): flags, filters, transcripts, unanswered questions, retention."""
-import os
 import uuid
 from datetime import date, datetime, timezone
 
@@ -14,7 +13,7 @@ from sqlalchemy import create_engine, text
 from clinic.staff.conversations import ConversationFilter, TrackerStoreReader
 from clinic.staff.privacy import mask
 from clinic.staff.unanswered import as_nlu_yaml, group_questions, unanswered_questions
-from local_servers import POSTGRES_URL, postgres_available
+from local_servers import POSTGRES_URL, require_postgres
 from tracker_events import Chat, save_conversations, sqlite_tracker_store
 
 
@@ -53,10 +52,7 @@ def reader(request, tmp_path_factory):
         save_conversations(sqlite_tracker_store(path), CONVERSATIONS)
         yield TrackerStoreReader(f"sqlite:///{path}")
         return
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} in CI")
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    require_postgres()
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     name = f"tracker_{uuid.uuid4().hex[:10]}"
     with admin.connect() as db:

@@ -38,8 +38,9 @@ def conversation_filter(args) -> ConversationFilter:
 
 
 def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route per page)
-    def admin_only(request: Request):
-        return None if request.ctx.staff.is_admin else refused(request, "Only an admin can do this.")
+    def exported(request: Request, rows: list[list], filename: str) -> response.HTTPResponse:
+        console.audit.record(request.ctx.staff.username, "export", filename, address(request))
+        return csv_file(rows, filename)
 
     @app.get("/")
     async def glance(request: Request):
@@ -123,9 +124,7 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
                              headers={"Content-Disposition": 'attachment; filename="unanswered_questions.yml"'})
 
     @app.get("/export/conversations.csv")
-    async def conversations_csv(request: Request):
-        if admin_only(request):
-            return admin_only(request)
+    async def conversations_csv(request: Request):  # admins only (web.ADMIN_PATHS)
         found = console.tracker.conversations(conversation_filter(request.args))
         reviews = console.reviews.all_for([c.conversation_id for c in found])
         rows = [["conversation", "started (UTC)", "last (UTC)", "patient messages", "flags", "red flag tier",
@@ -135,23 +134,17 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
             rows.append([c.conversation_id, f"{c.started_at:%Y-%m-%d %H:%M}", f"{c.last_at:%Y-%m-%d %H:%M}",
                          c.patient_turns, " ".join(sorted(c.flags)), c.red_flag_tier or "",
                          " ".join(sorted(c.intents)), "yes" if r.reviewed else "no", ",".join(r.tags)])
-        console.audit.record(request.ctx.staff.username, "export", "conversations (CSV)", address(request))
-        return csv_file(rows, "conversations.csv")
+        return exported(request, rows, "conversations.csv")
 
     @app.get("/export/inbox.csv")
-    async def inbox_csv(request: Request):
-        if admin_only(request):
-            return admin_only(request)
+    async def inbox_csv(request: Request):  # admins only (web.ADMIN_PATHS)
         rows = [["reference", "kind", "status", "created (UTC)", "assignee", "notes", "conversation"]]
         rows += [[r.reference, r.kind, r.status, f"{r.created_at:%Y-%m-%d %H:%M}", r.assignee or "", r.notes or "",
                   r.conversation_id] for r in console.store.requests()]
-        console.audit.record(request.ctx.staff.username, "export", "inbox (CSV)", address(request))
-        return csv_file(rows, "inbox.csv")
+        return exported(request, rows, "inbox.csv")
 
     @app.get("/audit")
-    async def audit(request: Request):
-        if admin_only(request):
-            return admin_only(request)
+    async def audit(request: Request):  # admins only (web.ADMIN_PATHS)
         return render(request, "audit.html", entries=console.audit.entries())
 
 

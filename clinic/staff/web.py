@@ -32,6 +32,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 OPEN_PATHS = ("/login", "/static/console.css")
+ADMIN_PATHS = ("/audit", "/export/conversations.csv", "/export/inbox.csv")
 
 
 @dataclass
@@ -83,6 +84,8 @@ def add_security_and_login(app: Sanic, console: Console) -> None:
             if request.method == "GET":
                 return response.redirect("/login", status=303)
             return response.text("Log in first.", status=403)
+        if request.path in ADMIN_PATHS and not request.ctx.staff.is_admin:
+            return refused(request, "Only an admin can do this.")
         if request.method == "POST":
             sent = (request.form.get("csrf_token") if request.form else None) or ""
             if not secrets.compare_digest(sent, request.ctx.staff.csrf_token):
