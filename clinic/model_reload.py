@@ -26,7 +26,9 @@ class ReloadFailed(RuntimeError):
 
 
 def api_secret() -> str:
-    secret = os.environ.get("CLINIC_API_JWT_SECRET") or (SECRET_FILE.read_text().strip() if SECRET_FILE.exists() else "")
+    secret = os.environ.get("CLINIC_API_JWT_SECRET", "")
+    if not secret and SECRET_FILE.exists():
+        secret = SECRET_FILE.read_text().strip()
     if not secret:
         raise ReloadFailed("no API secret: set CLINIC_API_JWT_SECRET (make run keeps one in .api-secret)")
     return secret

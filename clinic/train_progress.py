@@ -6,7 +6,7 @@ import re
 import sys
 from pathlib import Path
 
-COMPONENT = re.compile(r"(Starting|Finished) to train component '([^']+)'|(Starting|Finished) training component '([^']+)'")
+COMPONENT = re.compile(r"(Starting to train|Finished training) component '([^']+)'")
 EPOCH = re.compile(r"Epochs:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
 
 
@@ -14,9 +14,9 @@ def progress(log: str) -> str:
     components = COMPONENT.findall(log)
     if not components:
         return "preparing the training data"
-    state, name = (components[-1][0] or components[-1][2]), (components[-1][1] or components[-1][3])
-    finished = sum(1 for c in components if (c[0] or c[2]) == "Finished")
-    if state == "Finished":
+    state, name = components[-1]
+    finished = sum(1 for done, _ in components if done == "Finished training")
+    if state == "Finished training":
         return f"{finished} components trained, last {name}"
     epochs = EPOCH.findall(log.rsplit(name, 1)[-1].replace("\r", "\n"))
     where = f", epoch {epochs[-1][0]}/{epochs[-1][1]}" if epochs else ""

@@ -76,22 +76,28 @@ def wait_for(url, process, seconds=180):
 
 
 @contextlib.contextmanager
-def running_assistant(model, workdir: Path, clinic_env: dict, extra_env: dict | None = None):
-    """Starts the three processes of `make run` on free ports; yields their addresses."""
+def running_assistant(model, workdir: Path, clinic_env: dict, extra_env: dict | None = None,
+                      credentials: str = "credentials.yml", endpoints: str | None = None):
+    """Starts the three processes of `make run` on free ports; yields their addresses.
+
+    `endpoints` names an endpoints file whose ${CLINIC_ACTION_SERVER_URL} is this
+    run's action server (deploy/endpoints.yml); by default a SQLite tracker store.
+    """
     action_port, rasa_port, site_port = free_port(), free_port(), free_port()
     site = f"http://127.0.0.1:{site_port}"
     env = {**os.environ, **clinic_env, "CLINIC_CHANNEL_SECRET": CHANNEL_SECRET, "CLINIC_WIDGET_ORIGINS": site,
-           "CLINIC_API_JWT_SECRET": API_SECRET,
+           "CLINIC_API_JWT_SECRET": API_SECRET, "CLINIC_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
            "CLINIC_WEB_LIMIT_PER_IP": "100/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "20/minute", **(extra_env or {})}
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{workdir / "rasa.db"}"\n'
-    )
+    if endpoints is None:
+        endpoints = workdir / "endpoints.yml"
+        endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+            f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{workdir / "rasa.db"}"\n'
+        )
     commands = {
         "actions": [BIN / "rasa", "run", "actions", "--port", str(action_port)],
         "rasa": [BIN / "rasa", "run", "--model", str(model), "--port", str(rasa_port),
-                 "--credentials", "credentials.yml", "--endpoints", str(endpoints),
+                 "--credentials", credentials, "--endpoints", str(endpoints),
                  "--enable-api", "--jwt-secret", API_SECRET, "--jwt-method", "HS256"],
         "demo_site": [BIN / "python", "-m", "clinic.demo_site", "--port", str(site_port),
                       "--bot-url", f"http://127.0.0.1:{rasa_port}"],

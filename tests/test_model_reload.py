@@ -1,17 +1,25 @@
 """A new FAQ goes live without downtime: a model trained with it is loaded into
-the running assistant while patients chat, and none of their messages fails."""
+the running assistant while patients chat, and none of their messages fails.
+
+The assistant here runs in the production topology (deploy/credentials.yml and
+deploy/endpoints.yml): conversations in PostgreSQL, a Redis lock store, rate
+limits shared in Redis, no plain REST channel."""
 import os
 import shutil
 import subprocess
 import sys
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
+import requests
+from sqlalchemy import create_engine, text
 
 from clinic import PROJECT_ROOT
 from clinic.faq.author import add_topic
-from local_servers import API_SECRET, running_assistant
+from clinic.staff.conversations import TrackerStoreReader
+from local_servers import API_SECRET, POSTGRES_URL, require_postgres, running_assistant
 from new_faq import EXERCISE
 from patient_channel import chat, new_session
 
@@ -33,11 +41,35 @@ def model_with_new_faq(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def live_assistant(trained_model, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("live")
-    with running_assistant(trained_model, workdir, {"CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}"},
-                           {"CLINIC_WEB_LIMIT_PER_IP": "1000/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "1000/minute"}) as servers:
-        yield servers
+def live_assistant(trained_model, tmp_path_factory, redis_url):
+    require_postgres()
+    workdir, database = tmp_path_factory.mktemp("live"), f"tracker_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.execute(text(f'CREATE DATABASE "{database}"'))
+    production = {
+        "CLINIC_POSTGRES_HOST": "127.0.0.1", "CLINIC_POSTGRES_PORT": "5432", "CLINIC_POSTGRES_DB": database,
+        "CLINIC_POSTGRES_USER": "postgres", "CLINIC_POSTGRES_PASSWORD": "",
+        "CLINIC_REDIS_HOST": "127.0.0.1", "CLINIC_REDIS_PORT": "6379", "CLINIC_WEB_LIMITS_STORAGE": redis_url,
+        "CLINIC_WEB_LIMIT_PER_IP": "1000/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "1000/minute"}
+    try:
+        with running_assistant(trained_model, workdir, {"CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}"},
+                               production, credentials="deploy/credentials.yml",
+                               endpoints=PROJECT_ROOT / "deploy" / "endpoints.yml") as servers:
+            yield {**servers, "tracker_db_url": f"postgresql://postgres@127.0.0.1:5432/{database}"}
+    finally:
+        with admin.connect() as db:
+            db.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+def test_production_has_no_plain_rest_channel_and_keeps_conversations_in_postgresql(live_assistant):
+    answer = requests.post(f"{live_assistant['rasa']}/webhooks/rest/webhook",
+                           json={"sender": "anyone", "message": "hello"}, timeout=30)
+    assert answer.status_code == 404
+    session = new_session(live_assistant["channel"], source="127.0.0.52")
+    assert chat(live_assistant["channel"], session, "is dry needling safe?", source="127.0.0.52")[0] == 200
+    stored = TrackerStoreReader(live_assistant["tracker_db_url"]).conversation(session["session_id"])
+    assert [t.text for t in stored.turns if t.speaker == "patient"] == ["is dry needling safe?"]
 
 
 def reload(url, model, secret=API_SECRET):

@@ -50,7 +50,8 @@ class ChannelSettings:
             allowed_origins=frozenset(origins),
             max_message_length=int(setting("max_message_length", "CLINIC_WEB_MAX_MESSAGE_LENGTH", 500)),
             session_days=int(setting("session_days", "CLINIC_WEB_SESSION_DAYS", 30)),
-            limit_per_session=RateLimit.parse(setting("limit_per_session", "CLINIC_WEB_LIMIT_PER_SESSION", "20/minute")),
+            limit_per_session=RateLimit.parse(
+                setting("limit_per_session", "CLINIC_WEB_LIMIT_PER_SESSION", "20/minute")),
             limit_per_ip=RateLimit.parse(setting("limit_per_ip", "CLINIC_WEB_LIMIT_PER_IP", "60/minute")),
             limits_storage=setting("limits_storage", "CLINIC_WEB_LIMITS_STORAGE", None),
         )
