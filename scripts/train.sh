@@ -16,8 +16,7 @@ fi
 clinic faq check > models.check.log || { cat models.check.log >&2; echo "error: fix the knowledge base first (clinic faq check)" >&2; exit 1; }
 echo "==> Training the assistant (about 8 minutes on 2 cores from scratch; less when Rasa's cache can reuse parts)"
 start=$(date +%s)
-# Rasa's cache (.rasa/cache) reuses every part whose inputs did not change: a
-# reworded answer retrains in seconds; new examples retrain the classifiers.
+# Rasa's cache (.rasa/cache) reuses every part of the model whose inputs did not change.
 rasa train --fixed-model-name clinic --out models > models.train.log 2>&1 &
 trainer=$!
 tick=0
