@@ -84,9 +84,12 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's chromium, headless, driven by Playwright (which never downloads a browser here)."""
+    """Debian's chromium, headless, driven by Playwright (which never downloads a browser here).
+
+    Per module: Playwright's sync API keeps an event loop running while it is
+    open, and other tests call asyncio.run()."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):

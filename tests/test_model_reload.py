@@ -48,9 +48,9 @@ def live_assistant(trained_model, tmp_path_factory, redis_url):
     with admin.connect() as db:
         db.execute(text(f'CREATE DATABASE "{database}"'))
     production = {
-        "CLINIC_POSTGRES_HOST": "127.0.0.1", "CLINIC_POSTGRES_PORT": "5432", "CLINIC_POSTGRES_DB": database,
+        "CLINIC_POSTGRES_HOST": "127.0.0.1:5432", "CLINIC_POSTGRES_DB": database,
         "CLINIC_POSTGRES_USER": "postgres", "CLINIC_POSTGRES_PASSWORD": "",
-        "CLINIC_REDIS_HOST": "127.0.0.1", "CLINIC_REDIS_PORT": "6379", "CLINIC_WEB_LIMITS_STORAGE": redis_url,
+        "CLINIC_REDIS_HOST": "127.0.0.1", "CLINIC_WEB_LIMITS_STORAGE": redis_url,
         "CLINIC_WEB_LIMIT_PER_IP": "1000/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "1000/minute"}
     try:
         with running_assistant(trained_model, workdir, {"CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}"},

@@ -61,9 +61,9 @@ def test_an_overlong_or_empty_message_gets_a_polite_answer_and_changes_nothing(a
         status, _, refused = call(f"{channel}/sessions/{session['session_id']}/messages", "POST", bad,
                                   token=session["token"])
         assert status == 400 and refused["message"].startswith("I didn't get any text")
-    status, _, _ = call(f"{channel}/sessions/{session['session_id']}/messages", "POST", raw="{broken",
-                        token=session["token"])
-    assert status == 400
+    status, _, refused = call(f"{channel}/sessions/{session['session_id']}/messages", "POST", raw="{broken",
+                              token=session["token"])
+    assert status == 400 and refused["message"].startswith("I didn't get any text")
     assert history(channel, session)[2]["messages"] == []
 
 

@@ -122,7 +122,10 @@ class ClinicWebInput(InputChannel):
             limited = await self._limited(f"session:{session_id}", settings.limit_per_session)
             if limited:
                 return limited
-            body = request.json if request.content_type.startswith("application/json") else None
+            try:
+                body = request.json if request.content_type.startswith("application/json") else None
+            except Exception:  # broken JSON gets the same polite answer as no text
+                body = None
             text = body.get("message") if isinstance(body, dict) else None
             text = text.strip() if isinstance(text, str) else ""
             if not text:
