@@ -109,7 +109,8 @@ def test_names_patients_typed_are_known_so_they_can_be_masked(reader):
     conversation = reader.conversation("booking-patient")
     assert conversation.names_given == {"Ana Ruiz"} and conversation.references == ["MC-ABC234"]
     shown = [mask(t.text, conversation.names_given) for t in conversation.turns if t.speaker == "patient"]
-    assert shown == ["I'd like to book", "[name] [name]", "[phone]"]
+    assert shown == ["I'd like to book", "[name]", "[phone]"]
+    assert mask("Ruiz here, Ana speaking", conversation.names_given) == "[name] here, [name] speaking"
 
 
 def test_unanswered_questions_are_grouped_and_exported_as_rasa_nlu(reader):

@@ -14,7 +14,7 @@ def mask(text: str, names: set[str] | frozenset[str] = frozenset()) -> str:
     text = EMAIL.sub("[email]", text)
     text = PHONE.sub(lambda m: "[phone]" if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), text)
     for name in sorted(names, key=len, reverse=True):
-        for part in {name, *name.split()}:
+        for part in [name, *name.split()]:  # the whole name first, then each word of it alone
             if len(part) >= 2:
                 text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", "[name]", text, flags=re.IGNORECASE)
     return text
