@@ -2,7 +2,7 @@
 
 Works on a copy of the project's config, domain and data with a cache of its own
 (RASA_CACHE_DIRECTORY), so it measures what a developer meets: the first
-training, then Rasa reusing whatever the change did not touch. About 20 minutes.
+training, then Rasa reusing whatever the change did not touch. About 30 minutes.
 
     python bench/training.py
 """

@@ -7,5 +7,5 @@ bash scripts/setup.sh
 bash scripts/train.sh
 echo "==> Latency, throughput, memory"
 python bench/latency.py
-echo "==> Training times (about 20 minutes)"
+echo "==> Training times (about 30 minutes)"
 python bench/training.py
