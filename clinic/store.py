@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import (
-    Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, create_engine, select,
+    Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, create_engine, func, select,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -139,6 +139,11 @@ class ClinicStore:
             query = query.where(requests_table.c.kind == kind)
         with self.engine.connect() as db:
             return [ClinicRequest.from_row(row) for row in db.execute(query)]
+
+    def count(self, status: str) -> int:
+        with self.engine.connect() as db:
+            return db.execute(select(func.count()).select_from(requests_table)
+                              .where(requests_table.c.status == status)).scalar_one()
 
     def get(self, reference: str) -> ClinicRequest | None:
         with self.engine.connect() as db:

@@ -64,7 +64,7 @@ def render(request: Request, template: str, status: int = 200, **context) -> res
     console: Console = request.app.ctx.console
     staff = getattr(request.ctx, "staff", None)
     if staff:
-        context.setdefault("new_requests", len(console.store.requests(status="new")))
+        context.setdefault("new_requests", console.store.count("new"))  # on every page: a COUNT, not the rows
         context.setdefault("csrf_token", staff.csrf_token)
     page = console.templates.get_template(template).render(staff=staff, path=request.path, **context)
     return response.html(page, status=status)
