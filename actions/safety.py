@@ -1,8 +1,10 @@
-"""Escalates red-flag symptoms found by the NLU safety net.
+"""Escalates crisis language and red-flag symptoms found by the NLU safety net.
 
 The detector (clinic/nlp/red_flag_classifier.py) puts the flags in the parse
-result; this action records the tier and flags in slots, so every escalation
-is visible to staff, and the rules (data/rules.yml) answer by tier.
+result; this action records the tier, the flags and the reply's language in
+slots, so every escalation is visible to staff, and the rules
+(data/safety_rules.yml) answer by tier. Crisis and emergencies also alert the
+clinic at once through the notification outbox, with no patient text.
 """
 import logging
 from typing import Any, Dict, List, Text
@@ -10,19 +12,28 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import booking_handoff
+from clinic.nlp.tiers import UNCONFIRMED, escalation_tier, reply_language
+from clinic.notifications import configured_notifiers
 
 logger = logging.getLogger(__name__)
 
-# A red_flag intent without detected flags (the NLU component normally
-# prevents it, but e.g. a "/red_flag" payload) gets a safety check listing the
-# danger signs, not an alarm.
-UNCONFIRMED = {"flag": "classifier_only", "tier": "check"}
-TIERS = ("emergency", "urgent", "check")  # most serious first
+ALERT_TIERS = ("crisis", "emergency")
 
 
-def escalation_tier(flags: List[Dict[Text, Any]]) -> Text:
-    tiers = {flag["tier"] for flag in flags}
-    return next(tier for tier in TIERS if tier in tiers)
+def alert_clinic(conversation_id: Text, tier: Text) -> None:
+    """One alert per conversation and tier; a database fault never delays the patient's reply."""
+    try:
+        alert, created = booking_handoff.clinic_store().submit("alert", conversation_id, {"tier": tier},
+                                               sorted(configured_notifiers()))
+    except SQLAlchemyError as error:
+        logger.error("safety alert could not be stored",
+                     extra={"conversation": conversation_id, "tier": tier, "error": type(error).__name__})
+        return
+    logger.info("safety alert stored", extra={"conversation": conversation_id, "tier": tier,
+                                              "reference": alert.reference, "new": created})
 
 
 class ActionEscalateRedFlag(Action):
@@ -38,4 +49,7 @@ class ActionEscalateRedFlag(Action):
             "red flag escalated",
             extra={"conversation": tracker.sender_id, "tier": tier, "flags": [f["flag"] for f in flags]},
         )
-        return [SlotSet("red_flag_tier", tier), SlotSet("red_flags", [f["flag"] for f in flags])]
+        if tier in ALERT_TIERS:
+            alert_clinic(tracker.sender_id, tier)
+        return [SlotSet("red_flag_tier", tier), SlotSet("red_flags", [f["flag"] for f in flags]),
+                SlotSet("patient_language", reply_language(flags))]

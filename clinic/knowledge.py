@@ -50,6 +50,7 @@ class Response:
     buttons: tuple[dict, ...]
     file: Path
     draft: bool = False  # drafted by `clinic faq import`/`from-unanswered`, not yet reviewed by a person
+    language: str = "en"  # "es" for a variation chosen when the patient wrote in Spanish
 
     @property
     def slots(self) -> list[str]:
@@ -78,9 +79,18 @@ def responses(root: Path = PROJECT_ROOT) -> list[Response]:
                         buttons=tuple(variation.get("buttons") or ()),
                         file=path,
                         draft=bool((variation.get("metadata") or {}).get("draft")),
+                        language=_language(variation),
                     )
                 )
     return found
+
+
+def _language(variation: dict) -> str:
+    """The language a conditional variation is for (slot patient_language), else English."""
+    for condition in variation.get("condition") or []:
+        if condition.get("name") == "patient_language":
+            return condition.get("value") or "en"
+    return "en"
 
 
 def examples(path: Path) -> Iterator[tuple[str, str]]:

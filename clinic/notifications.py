@@ -41,7 +41,25 @@ class Notifier(Protocol):
     def send(self, request: ClinicRequest) -> None: ...
 
 
+# Safety alerts name the tier, the conversation and the time, never the patient's words.
+ALERT_WORDING = {
+    "crisis": "a patient wrote crisis language",
+    "emergency": "a patient described signs of an emergency",
+}
+
+
+def subject(request: ClinicRequest) -> str:
+    if request.kind == "alert":
+        return f"Safety alert {request.reference}: {ALERT_WORDING[request.details['tier']]}"
+    return f"New {request.kind} request {request.reference}"
+
+
 def summary_lines(request: ClinicRequest) -> list[str]:
+    if request.kind == "alert":
+        return [f"Safety alert: {ALERT_WORDING[request.details['tier']]}; conversation {request.conversation_id}, "
+                f"{request.created_at:%Y-%m-%d %H:%M} UTC.",
+                "The assistant gave the patient the crisis line or emergency number. "
+                "Read the conversation in the staff console."]
     return [f"{key.replace('_', ' ')}: {value}" for key, value in request.details.items() if value]
 
 
@@ -58,7 +76,7 @@ class EmailNotifier:
 
     def send(self, request: ClinicRequest) -> None:
         message = EmailMessage()
-        message["Subject"] = f"New {request.kind} request {request.reference}"
+        message["Subject"] = subject(request)
         message["From"], message["To"] = self.sender, self.recipient
         message.set_content("\n".join([f"Reference: {request.reference}", *summary_lines(request)]))
         with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
@@ -83,6 +101,7 @@ class WebhookNotifier:
         body = json.dumps({
             "reference": request.reference, "kind": request.kind, "status": request.status,
             "created_at": request.created_at.isoformat(), "details": request.details,
+            "conversation_id": request.conversation_id, "summary": subject(request),
         }, sort_keys=True).encode()
         response = requests.post(self.url, data=body, timeout=10, headers={
             "Content-Type": "application/json", SIGNATURE_HEADER: signature(self.secret, body),

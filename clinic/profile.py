@@ -1,4 +1,4 @@
-"""The clinic's facts (name, clinician, contact, hours, emergency number).
+"""The clinic's facts (name, clinician, contact, hours, emergency number, crisis line).
 
 Read once from `profile.yml`, overridable per field by `CLINIC_<FIELD>`
 environment variables. Placeholders are written in [square brackets].
@@ -25,6 +25,9 @@ class ClinicProfile:
     hours: str
     website: str
     emergency_number: str
+    crisis_line: str
+    crisis_line_name: str
+    crisis_line_es: str
 
     def placeholders(self) -> list[str]:
         """Fields the clinic has not filled in yet."""

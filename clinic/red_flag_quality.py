@@ -21,8 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from actions.safety import UNCONFIRMED, escalation_tier
 from clinic import PROJECT_ROOT, knowledge
+from clinic.nlp.tiers import UNCONFIRMED, escalation_tier
 
 TEST_SET = PROJECT_ROOT / "tests" / "red_flags.yml"
 HELD_OUT = PROJECT_ROOT / "tests" / "nlu_heldout.yml"

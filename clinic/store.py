@@ -27,7 +27,7 @@ from clinic import PROJECT_ROOT
 
 DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'clinic.db'}"
 STATUSES = ("new", "contacted", "booked", "closed")
-KINDS = ("booking", "callback")
+KINDS = ("booking", "callback", "alert")  # alert: a safety alert (crisis or emergency), no patient text
 # Reference codes avoid letters and digits that look alike (0/O, 1/I/L).
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 

@@ -16,10 +16,13 @@ from clinic.nlp.red_flags import RedFlagDetector
 
 
 @pytest.fixture(scope="module")
-def flags():
-    nlp = spacy.load(ensure_built())
-    detector = RedFlagDetector(nlp)
-    return lambda text: detector.find(nlp(text.lower()))
+def detector():
+    return RedFlagDetector(spacy.load(ensure_built()))
+
+
+@pytest.fixture(scope="module")
+def flags(detector):
+    return detector.read
 
 
 def test_an_emergency_buried_in_a_question_is_found(flags):
@@ -69,21 +72,93 @@ def test_ordinary_questions_are_not_flags(flags):
         assert flags(text).flags == (), text
 
 
-def escalate(red_flags):
-    tracker = Tracker("patient-7", {}, {"intent": {"name": "red_flag"}, "red_flags": red_flags},
+@pytest.fixture
+def clinic(tmp_path, monkeypatch):
+    """The clinic database the escalation action alerts, on SQLite in a temporary folder."""
+    from actions import booking_handoff
+    from clinic.store import ClinicStore
+
+    store = ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    monkeypatch.setattr(booking_handoff, "clinic_store", lambda: store)
+    return store
+
+
+def escalate(red_flags, conversation="patient-7"):
+    tracker = Tracker(conversation, {}, {"intent": {"name": "red_flag"}, "red_flags": red_flags},
                       [], False, None, {}, "action_listen")
     return {e["name"]: e["value"] for e in asyncio.run(
         ActionEscalateRedFlag().run(CollectingDispatcher(), tracker, {}))}
 
 
-def test_escalation_records_tier_and_flags_for_staff():
+def test_escalation_records_tier_flags_and_language_for_staff(clinic):
     assert escalate([{"flag": "fever", "tier": "urgent"}, {"flag": "saddle_numbness", "tier": "emergency"}]) == {
-        "red_flag_tier": "emergency", "red_flags": ["fever", "saddle_numbness"]}
-    assert escalate([{"flag": "fever", "tier": "urgent"}]) == {"red_flag_tier": "urgent", "red_flags": ["fever"]}
+        "red_flag_tier": "emergency", "red_flags": ["fever", "saddle_numbness"], "patient_language": "en"}
+    assert escalate([{"flag": "fever", "tier": "urgent"}]) == {
+        "red_flag_tier": "urgent", "red_flags": ["fever"], "patient_language": "en"}
+    assert escalate([{"flag": "crisis_spanish", "tier": "crisis", "language": "es"}])["patient_language"] == "es"
 
 
-def test_classifier_only_red_flag_gets_a_safety_check_not_an_alarm():
-    assert escalate([]) == {"red_flag_tier": "check", "red_flags": ["classifier_only"]}
+def test_classifier_only_red_flag_gets_a_safety_check_not_an_alarm(clinic):
+    assert escalate([]) == {"red_flag_tier": "check", "red_flags": ["classifier_only"], "patient_language": "en"}
+    assert clinic.requests() == []
+
+
+def test_crisis_and_emergencies_alert_the_clinic_once_without_patient_text(clinic):
+    escalate([{"flag": "suicide_or_self_harm", "tier": "crisis"}], "patient-8")
+    escalate([{"flag": "suicide_or_self_harm", "tier": "crisis"}], "patient-8")  # the same conversation again
+    escalate([{"flag": "stroke_signs", "tier": "emergency"}], "patient-9")
+    escalate([{"flag": "fever", "tier": "urgent"}], "patient-10")
+    alerts = {(r.conversation_id, r.details["tier"]) for r in clinic.requests(kind="alert")}
+    assert alerts == {("patient-8", "crisis"), ("patient-9", "emergency")}
+    assert len(clinic.requests(kind="alert")) == 2
+
+
+def test_a_broken_clinic_database_never_holds_back_the_escalation(monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from actions import booking_handoff
+
+    def broken_store():
+        raise OperationalError("insert", {}, Exception("database is down"))
+
+    monkeypatch.setattr(booking_handoff, "clinic_store", broken_store)
+    assert escalate([{"flag": "suicide_or_self_harm", "tier": "crisis"}])["red_flag_tier"] == "crisis"
+
+
+def test_crisis_language_wins_over_everything_else_in_the_message(flags):
+    assert flags("never mind the booking, I want to end it all tonight").tier == "crisis"
+    assert flags("I have a fever and honestly I just want to die").tier == "crisis"
+
+
+@pytest.mark.parametrize("text, tier", [
+    ("i wnat 2 die", "crisis"),                      # chat spellings
+    ("thinkin bout killin myslef", "crisis"),
+    ("QUIERO MORIR", "crisis"),                       # Spanish, any case
+    ("me desmayé y no puedo respirar", "emergency"),  # with accents
+    ("me desmaye y no puedo respirar", "emergency"),  # without
+    ("my dad fainted and I can't wake him up", "emergency"),
+])
+def test_spellings_accents_and_case_do_not_hide_a_crisis_or_an_emergency(detector, text, tier):
+    assert detector.read(text).tier == tier
+
+
+@pytest.mark.parametrize("text", [
+    "this back pain is murder, will needling help?", "I'm dying for some relief, how soon does it work?",
+    "sitting at my desk kills my back", "no numbness anywhere, just a sore hip",
+    "can I breathe normally while the needles are in?", "I passed out once when I saw a needle, years ago",
+    "suicide sprints at practice wrecked my back", "would a cortisone shot or needling be better?",
+])
+def test_hyperbole_and_negation_are_not_alarms(detector, text):
+    assert detector.read(text).flags == (), text
+
+
+def test_a_spanish_rule_makes_the_reply_spanish(detector):
+    from clinic.nlp.tiers import reply_language
+
+    found = detector.read("se me duerme la cara y hablo raro")
+    assert found.tier == "emergency"
+    assert reply_language([f.as_dict() for f in found.flags]) == "es"
+    assert reply_language([f.as_dict() for f in detector.read("half my face is numb").flags]) == "en"
 
 
 def test_a_classifier_red_flag_in_a_denial_is_not_escalated():

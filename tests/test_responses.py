@@ -59,3 +59,26 @@ def test_greeting_says_virtual_assistant_no_medical_advice_and_emergency_number(
     assert "virtual assistant" in greeting
     assert "can't give medical advice" in greeting
     assert "{clinic_emergency_number}" in greeting
+
+
+SAFETY_REPLIES = ("utter_crisis", "utter_crisis_reminder", "utter_red_flag_emergency", "utter_dont_wait",
+                  "utter_red_flag_urgent")
+
+
+def test_crisis_replies_give_the_crisis_line_and_the_emergency_number_and_no_buttons():
+    for reply in (r for r in RESPONSES if r.name in ("utter_crisis", "utter_crisis_reminder")):
+        assert not reply.buttons, reply.name
+        assert "{clinic_emergency_number}" in reply.text
+        assert "{clinic_crisis_line" in reply.text  # {clinic_crisis_line} or, in Spanish, {clinic_crisis_line_es}
+
+
+def test_the_safety_replies_answer_in_spanish_too():
+    for name in SAFETY_REPLIES:
+        assert {r.language for r in RESPONSES if r.name == name} == {"en", "es"}, name
+
+
+def test_a_safety_reply_must_read_at_grade_six():
+    wordy = knowledge.Response("utter_x", "What you describe can be a manifestation of a considerably serious "
+                               "complication. Immediately telephone emergency services.", "red flag safety rules",
+                               (), Path("x.yml"))
+    assert any("at most 6" in p for p in answer_problems(wordy))

@@ -11,6 +11,11 @@ from clinic.knowledge import ARTICLE_SECTIONS, OTHER_SOURCES, Response
 from clinic.profile import clinic_profile
 
 MAX_GRADE = 8
+SAFETY_MAX_GRADE = 6  # what a patient in crisis or in danger reads must be plainer still
+SAFETY_SOURCE = "red flag safety rules"
+# Spanish replies are measured with Fernández-Huerta's reading ease (80+: easy,
+# about grade 6), since Flesch-Kincaid grades are for English.
+MIN_SPANISH_EASE = 80
 SENTENCES = (2, 4)
 MAX_SENTENCE_WORDS = 25
 MIN_EXAMPLES = 10
@@ -45,8 +50,14 @@ def answer_problems(response: Response) -> list[str]:
     text = response.text.strip()
     if not text:
         return [f"{response.name}: has no answer text"]
-    if grade(text) > MAX_GRADE:
-        problems.append(f"{response.name}: reads at grade {grade(text):.1f} (at most {MAX_GRADE})")
+    if response.language == "es":
+        ease = textstat.fernandez_huerta(as_patient_reads_it(text))
+        if ease < MIN_SPANISH_EASE:
+            problems.append(f"{response.name} (es): reading ease {ease:.0f} (at least {MIN_SPANISH_EASE})")
+    else:
+        most = SAFETY_MAX_GRADE if response.source == SAFETY_SOURCE else MAX_GRADE
+        if grade(text) > most:
+            problems.append(f"{response.name}: reads at grade {grade(text):.1f} (at most {most})")
     parts = sentences(as_patient_reads_it(text))
     if not SENTENCES[0] <= len(parts) <= SENTENCES[1]:
         problems.append(f"{response.name}: {len(parts)} sentences (write {SENTENCES[0]} to {SENTENCES[1]})")

@@ -1,8 +1,9 @@
 """The red-flag safety net as a Rasa NLU component.
 
-Runs on every message after the intent classifiers. When the detector finds a
-red flag, the message's intent becomes `red_flag` whatever the classifier
-thought, and the flags (tier, flag, label) go into the parse result under
+Runs on every message after the intent classifiers. When the detector finds
+crisis language or a red flag, the message's intent becomes `red_flag`
+whatever the classifier thought ("never mind, I want to end it all" is a
+crisis, not a cancel), and the flags (tier, flag, label) go into the parse result under
 `red_flags` for the escalation action and for staff. The detector decides
 alone: the intent classifier's `red_flag` guess is not calibrated (it fired
 on "how should I look after myself after the session") and cannot read
@@ -30,7 +31,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic.nlp.pipeline import pipeline_dir
-from clinic.nlp.red_flags import RedFlagDetector
+from clinic.nlp.red_flags import RedFlagDetector, normalise
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
             text = message.get(TEXT)
             if not text:
                 continue
-            findings = self.detector.find(self.nlp(text.lower()))
+            findings = self.detector.find(self.nlp(normalise(text)))
             message.set(RED_FLAGS_KEY, [flag.as_dict() for flag in findings.flags], add_to_output=True)
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             if findings.flags:

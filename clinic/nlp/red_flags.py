@@ -1,13 +1,17 @@
-"""Finds red-flag symptoms in a patient's message.
+"""Finds crisis language and red-flag symptoms in a patient's message.
 
-Rules, not a trained model, so that an emergency is caught however the
-classifier feels about the message. Word lists and flags are data
+Rules, not a trained model, so that a crisis or an emergency is caught however
+the classifier feels about the message. Word lists and flags are data
 (red_flags.yml); this module matches them on spaCy lemmas within a clause and
 drops matches that are negated ("no bladder problems", "my legs aren't numb").
+Text is lower-cased and stripped of accents first, so "quiero morir" and
+"me desmayé" are matched as typed, with or without accents.
 """
 from __future__ import annotations
 
+import itertools
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +20,9 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
+from clinic.nlp.tiers import TIERS
+
 RULES_FILE = Path(__file__).with_name("red_flags.yml")
-TIERS = ("emergency", "urgent")  # most serious first
 
 # Negation cues before a symptom ("no numbness", "never lost control")...
 NEGATION_BEFORE = {"no", "not", "n't", "n’t", "nt", "never", "without", "none", "nor", "neither", "deny", "denies"}
@@ -31,8 +36,10 @@ BOUNDARY_WORDS = {"but", "however", "although", "though", "except", "yet", "wher
 BOUNDARY_PUNCT = {".", "!", "?", ";", ":"}
 # "and"/"," start a new clause when a new subject follows ("no fever, and my legs...").
 NEW_SUBJECT = {"i", "my", "me", "it", "its", "the", "they", "we", "he", "she", "now", "then",
-               "also", "suddenly", "this", "that", "there", "today", "yesterday"}
+               "also", "suddenly", "this", "that", "there", "today", "yesterday",
+               "yo", "mi", "se", "ya", "que", "esta"}  # the same in Spanish
 
+WORD = re.compile(r"[a-z0-9']+")
 AGE = re.compile(
     r"\b(?:i'?m|i am|aged?|age of)\s+(\d{2,3})\b|\b(\d{2,3})\s*(?:years? old|yrs? old|y/?o)\b"
 )
@@ -48,9 +55,11 @@ class RedFlag:
     tier: str  # "emergency" or "urgent"
     label: str  # what staff read
     evidence: str  # the words that raised it
+    language: str = "en"  # the language of the rule that matched: the reply's language
 
     def as_dict(self) -> dict:
-        return {"flag": self.flag, "tier": self.tier, "label": self.label, "evidence": self.evidence}
+        return {"flag": self.flag, "tier": self.tier, "label": self.label, "evidence": self.evidence,
+                "language": self.language}
 
 
 @dataclass(frozen=True)
@@ -68,11 +77,20 @@ def load_rules(path: Path = RULES_FILE) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def normalise(text: str) -> str:
+    """Lower case without accents: "Me desmayé" -> "me desmaye"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 class RedFlagDetector:
     """Matches the red-flag rules against spaCy docs of lower-cased text."""
 
     def __init__(self, nlp: Language, rules: dict | None = None) -> None:
+        self.nlp = nlp
         self.rules = rules or load_rules()
+        self.spellings = {typo: fix for fix, typos in (self.rules.get("spellings") or {}).items() for typo in typos}
+        self.known_words = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         self.phrases = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self.exact = Matcher(nlp.vocab)
         with nlp.select_pipes(enable=[name for name in nlp.pipe_names if name == "lemmatizer"]):
@@ -85,28 +103,62 @@ class RedFlagDetector:
                 if exact:
                     self.exact.add(concept, exact)
 
+    def read(self, text: str) -> Findings:
+        """The findings for a patient's message, as typed."""
+        return self.find(self.nlp(self.prepare(text)))
+
+    def prepare(self, text: str) -> str:
+        """Lower case, no accents, chat spellings fixed ("i wnat 2 die" -> "i want to die")."""
+        return WORD.sub(self._respell, normalise(text))
+
+    def _respell(self, match: re.Match) -> str:
+        word = match.group(0)
+        if word in self.spellings:
+            return self.spellings[word]
+        if len(word) > 4 and word.endswith("in") and word + "g" in self.known_words:
+            return word + "g"
+        return word
+
     def find(self, doc: Doc) -> Findings:
         flags, negated = [], []
-        for clause in _clauses(doc):
+        # Most rules look inside one clause; `scope: message` rules look at the
+        # whole message ("I've saved my pills, I'll take them all this weekend").
+        scopes = [(clause, "clause") for clause in _clauses(doc)] + [(doc[:], "message")]
+        for clause, scope in scopes:
             concepts = self._concepts(clause)
-            concept_tokens = {i for spans in concepts.values() for s in spans for i in range(s.start, s.end)}
             for name, rule in self.rules["flags"].items():
-                for needed in rule["when"]:
-                    if not all(c in concepts for c in needed):
-                        continue
-                    spans = [concepts[c][0] for c in needed]
-                    start, end = min(s.start for s in spans), max(s.end for s in spans)
-                    if _negated(doc, clause, start, end, concept_tokens) or _planned(doc, clause, start, rule):
-                        negated.append(name)
-                        continue
-                    evidence = " / ".join(s.text for s in spans)
-                    flags.append(RedFlag(name, rule["tier"], rule["label"], evidence))
-                    break
+                if rule.get("scope", "clause") != scope:
+                    continue
+                found = self._first_affirmed(doc, clause, concepts, rule)
+                if found is None:
+                    continue
+                if found:
+                    evidence = " / ".join(s.text for s in found)
+                    flags.append(RedFlag(name, rule["tier"], rule["label"], evidence, rule.get("language", "en")))
+                else:
+                    negated.append(name)
         if _first_episode_over_50(doc.text.lower()):
             rule = self.rules["flags"]["first_episode_over_50"]
             flags.append(RedFlag("first_episode_over_50", rule["tier"], rule["label"], "age and first episode"))
         unique = {flag.flag: flag for flag in flags}
         return Findings(tuple(unique.values()), tuple(sorted(set(negated) - set(unique))))
+
+    def _first_affirmed(self, doc: Doc, clause: Span, concepts: dict[str, list[Span]],
+                        rule: dict) -> tuple[Span, ...] | None:
+        """The first un-negated match of the rule; () when every match was negated; None when none."""
+        seen = False
+        excluded = {i for c in rule.get("unless", ()) for span in concepts.get(c, ()) for i in range(span.start, span.end)}
+        for needed in rule["when"]:
+            for spans in _candidates(concepts, needed, rule.get("near")):
+                if any(i in excluded for span in spans for i in range(span.start, span.end)):
+                    continue  # "suicide sprints", "a cortisone shot"
+                seen = True
+                start, end = min(s.start for s in spans), max(s.end for s in spans)
+                own_words = {i for s in spans for i in range(s.start, s.end)}
+                reach = rule.get("negation_window", NEGATION_WINDOW)
+                if not (_negated(doc, clause, start, end, own_words, reach) or _planned(doc, clause, start, rule)):
+                    return spans
+        return () if seen else None
 
     def _concepts(self, clause: Span) -> dict[str, list[Span]]:
         found: dict[str, list[Span]] = {}
@@ -115,6 +167,18 @@ class RedFlagDetector:
         for match_id, start, end in [*self.phrases(clause), *self.exact(clause)]:
             found.setdefault(doc.vocab.strings[match_id], []).append(doc[start:end])
         return found
+
+
+def _candidates(concepts: dict[str, list[Span]], needed: list[str], near: int | None) -> list[tuple[Span, ...]]:
+    """Every way the needed concepts occur; with `near`, in the order listed and
+    at most `near` words apart ("hurt my kids", not "my boss will hurt... my back")."""
+    if not all(c in concepts for c in needed):
+        return []
+    combos = itertools.product(*(concepts[c] for c in needed))
+    if near is None:
+        return list(combos)
+    return [spans for spans in combos
+            if all(0 <= later.start - earlier.end <= near for earlier, later in zip(spans, spans[1:]))]
 
 
 def _clauses(doc: Doc) -> list[Span]:
@@ -143,8 +207,12 @@ def _is_cue(doc: Doc, i: int, cues: set[str]) -> bool:
     return (token.lower_, following) not in NOT_NEGATIONS
 
 
-def _negated(doc: Doc, clause: Span, start: int, end: int, concept_tokens: set[int]) -> bool:
-    window = range(max(clause.start, start - NEGATION_WINDOW), start)
+def _negated(doc: Doc, clause: Span, start: int, end: int, concept_tokens: set[int],
+             reach: int = NEGATION_WINDOW) -> bool:
+    # A negation never reaches back over a clause boundary, even for rules that
+    # read the whole message.
+    clause_start = max((c.start for c in _clauses(doc) if c.start <= start), default=clause.start)
+    window = range(max(clause.start, clause_start, start - reach), start)
     if any(_is_cue(doc, i, NEGATION_BEFORE) for i in window):
         return True
     inside = (i for i in range(start, end) if i not in concept_tokens)

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timezone
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, func, select
 
 from clinic import PROJECT_ROOT
+from clinic.nlp.tiers import most_serious
 
 DEFAULT_TRACKER_URL = f"sqlite:///{PROJECT_ROOT / 'rasa.db'}"
 
@@ -23,6 +24,7 @@ OUT_OF_SCOPE_RESPONSES = {"utter_out_of_scope"}
 NOT_IN_ARTICLE_PREFIX = "utter_faq/ask_clinic_"
 SUBMIT_ACTIONS = {"action_submit_booking": "booking", "action_submit_callback": "callback"}
 FLAGS = {
+    "crisis": "Crisis",
     "red_flag": "Red flag",
     "unanswered": "Fallback / unanswered",
     "booking": "Booking made",
@@ -55,6 +57,7 @@ class Turn:
     response: str | None = None  # for assistant turns: the response name
     unanswered: str | None = None  # why a patient turn went unanswered
     answered_with: str | None = None  # the first response the patient got to this turn
+    escalated: bool = False  # crisis language or a red flag: never a candidate FAQ
 
 
 @dataclass
@@ -105,7 +108,8 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
             intent = (parse.get("intent") or {})
             selectors = parse.get("response_selector") or {}
             selected = (selectors.get("faq") or selectors.get("default") or {}).get("response") or {}
-            pending = Turn("patient", data.get("text") or "", at, intent.get("name"), intent.get("confidence"))
+            pending = Turn("patient", data.get("text") or "", at, intent.get("name"), intent.get("confidence"),
+                           escalated=intent.get("name") == "red_flag" or bool(parse.get("red_flags")))
             if intent.get("name") == "faq":
                 pending.answer = selected.get("intent_response_key")
                 pending.answer_confidence = selected.get("confidence")
@@ -113,7 +117,7 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
                 conversation.intents.add(pending.intent)
             if pending.intent == "out_of_scope":
                 conversation.flags.add("out_of_scope")
-            if pending.intent == "nlu_fallback":
+            if pending.intent == "nlu_fallback" and not pending.escalated:
                 pending.unanswered = "fallback"
             conversation.turns.append(pending)
         elif kind == "bot":
@@ -122,7 +126,7 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
             reason = unanswered_reason(response)
             if pending is not None:
                 pending.answered_with = pending.answered_with or response
-            if reason and pending is not None:
+            if reason and pending is not None and not pending.escalated:
                 pending.unanswered = pending.unanswered or reason
             if reason:
                 conversation.flags.add("out_of_scope" if reason == "out of scope" else "unanswered")
@@ -130,7 +134,9 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
             name, value = data.get("name"), data.get("value")
             if name == "red_flag_tier" and value:
                 conversation.flags.add("red_flag")
-                conversation.red_flag_tier = value
+                conversation.red_flag_tier = most_serious(conversation.red_flag_tier, value)
+                if value == "crisis":
+                    conversation.flags.add("crisis")
             elif name == "request_reference" and value and submitted:
                 conversation.references.append(value)
                 conversation.flags.add(submitted)  # only a stored request counts, not a failed attempt
@@ -138,7 +144,7 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
                 conversation.names_given.add(str(value))
         elif kind == "action":
             submitted = SUBMIT_ACTIONS.get(data.get("name"), submitted)
-            if data.get("name") == "action_default_fallback" and pending is not None:
+            if data.get("name") == "action_default_fallback" and pending is not None and not pending.escalated:
                 pending.unanswered = pending.unanswered or "fallback"
                 conversation.flags.add("unanswered")
     if conversation and any(t.unanswered == "fallback" for t in conversation.turns):

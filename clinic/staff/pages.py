@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from sanic import Sanic, response
 from sanic.request import Request
 
+from clinic.nlp.tiers import ESCALATION_TIERS as TIERS
 from clinic.staff.conversations import FLAGS, ConversationFilter
 from clinic.staff.dashboard import at_a_glance, bar_chart
 from clinic.staff.privacy import mask
@@ -18,7 +19,6 @@ from clinic.staff.web import Console, address, refused, render
 from clinic.store import KINDS, STATUSES
 
 LIST_LIMIT = 200
-TIERS = ("emergency", "urgent", "check")
 
 
 def _day(text: str | None) -> date | None:
