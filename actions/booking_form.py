@@ -50,6 +50,17 @@ def _answering_in_own_words(tracker: Tracker, slot: Text, questions_allowed: boo
     return questions_allowed or _intent(tracker) != "faq" or not _is_question(_text(tracker))
 
 
+class SafetyFirst:
+    """A crisis or red-flag message never fills a form ("forget the appointment, I'm
+    planning to end it tonight" is not the name "Planning"): the form turns the
+    turn down and the safety rules answer it."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> list:
+        if _intent(tracker) == "red_flag":
+            return []
+        return await super().run(dispatcher, tracker, domain)
+
+
 class ContactValidation:
     """Phone or email, validated; after repeated failures the patient is offered other ways."""
 
@@ -74,7 +85,7 @@ class ContactValidation:
         return {"contact": None, "contact_failures": failures}
 
 
-class ValidateBookingForm(ContactValidation, FormValidationAction):
+class ValidateBookingForm(SafetyFirst, ContactValidation, FormValidationAction):
     def name(self) -> Text:
         return "validate_booking_form"
 
@@ -134,7 +145,7 @@ class ValidateBookingForm(ContactValidation, FormValidationAction):
         return {"patient_status": status}
 
 
-class ValidateCallbackForm(ContactValidation, FormValidationAction):
+class ValidateCallbackForm(SafetyFirst, ContactValidation, FormValidationAction):
     def name(self) -> Text:
         return "validate_callback_form"
 

@@ -113,7 +113,7 @@ def running_assistant(model, workdir: Path, clinic_env: dict, extra_env: dict | 
         wait_for(f"{site}/", processes["demo_site"])
         yield {"rest": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", "rasa": f"http://127.0.0.1:{rasa_port}",
                "channel": f"http://127.0.0.1:{rasa_port}/webhooks/clinic_web",
-               "site": site, "tracker_store": workdir / "rasa.db",
+               "site": site, "tracker_store": workdir / "rasa.db", "logs": workdir,
                "pids": {name: process.pid for name, process in processes.items()}}
     finally:
         for process in processes.values():

@@ -57,6 +57,15 @@ def test_a_question_while_the_form_asks_is_not_taken_as_an_answer():
     assert "contact" not in slots
 
 
+@pytest.mark.parametrize("text, requested", [
+    ("forget the appointment, I'm planning to end it tonight", "patient_name"),
+    ("I'm Ana and my legs have gone numb, both of them, call me on 555 201 7788", "contact"),
+])
+def test_a_crisis_or_red_flag_message_never_fills_the_form(text, requested):
+    slots, said, _ = run(ValidateBookingForm(), tracker(text, "red_flag", requested=requested))
+    assert slots == {} and said == []
+
+
 def test_the_preferred_time_is_kept_verbatim_with_a_date_when_possible():
     slots, _, _ = run(ValidateBookingForm(), tracker("any friday afternoon", "unclear",
                                                      {"patient_name": "Ana", "contact": "+15552017788"},

@@ -1,5 +1,6 @@
 """Notifications reach a real SMTP server and a real webhook receiver, after outages too."""
 import json
+from email import message_from_string
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -98,3 +99,24 @@ def test_backoff_grows_and_is_capped():
     from clinic.notifications import retry_delay
     assert [retry_delay(n) for n in range(3)] == [timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2)]
     assert retry_delay(20) == timedelta(hours=1)
+
+
+def test_a_safety_alert_names_the_tier_conversation_and_time_but_no_patient_text(store, smtp_server,
+                                                                               webhook_receiver):
+    smtp_port, mailbox = smtp_server
+    url, received, _ = webhook_receiver
+    notifiers = {"email": EmailNotifier("127.0.0.1", smtp_port, "bot@clinic.test", "desk@clinic.test"),
+                 "webhook": WebhookNotifier(url, SECRET)}
+    alert, _ = store.submit("alert", "conv-crisis-1", {"tier": "crisis"}, ["email", "webhook"])
+    assert deliver_due(store, notifiers) == (2, 0)
+
+    [(_, raw)] = mailbox.messages
+    email = message_from_string(raw)
+    text = email.get_payload(decode=True).decode()
+    assert email["Subject"] == f"Safety alert {alert.reference}: a patient wrote crisis language"
+    assert "conversation conv-crisis-1" in text and f"{alert.created_at:%Y-%m-%d %H:%M} UTC" in text
+    [(_, body)] = received
+    sent = json.loads(body)
+    assert (sent["kind"], sent["details"], sent["conversation_id"]) == ("alert", {"tier": "crisis"}, "conv-crisis-1")
+    # The patient's words never leave the clinic's database: the alert holds none.
+    assert set(alert.details) == {"tier"}

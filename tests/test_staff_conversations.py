@@ -39,6 +39,17 @@ CONVERSATIONS = {
     .assistant("utter_out_of_scope", "I can only help with sciatica and dry needling.")
     .patient("how much is a session", "faq", 0.9, "faq/ask_clinic_price")
     .assistant("utter_faq/ask_clinic_price", "I don't have information about prices."),
+    "crisis-patient": Chat("2026-11-14")
+    .patient("I want to kill myself", "red_flag", 1.0, red_flags=[("suicide_or_self_harm", "crisis")])
+    .action("action_escalate_red_flag", red_flag_tier="crisis")
+    .assistant("utter_crisis", "Please call or text 988 now.")
+    .patient("I have a fever too", "red_flag", 1.0, red_flags=[("fever", "urgent")])
+    .action("action_escalate_red_flag", red_flag_tier="urgent")
+    .assistant("utter_red_flag_urgent", "A doctor should check this today.")
+    # A crisis message that got a rephrase prompt (an older model): never a candidate FAQ.
+    .patient("honestly I keep thinking about ending it", "nlu_fallback", 0.3,
+             red_flags=[("wanting_to_die", "crisis")])
+    .assistant("utter_rephrase", "Could you say that another way?"),
     "failed-booking": Chat("2026-11-21")
     .patient("book me in", "book_appointment")
     .action("action_submit_booking"),
@@ -78,10 +89,12 @@ def test_each_conversation_gets_the_flags_staff_look_for(reader):
         "faq-patient": set(),
         "booking-patient": {"booking"},
         "red-flag-patient": {"red_flag"},
+        "crisis-patient": {"red_flag", "crisis"},
         "lost-patient": {"unanswered", "out_of_scope"},
         "failed-booking": set(),  # no reference was stored, so no booking
     }
     assert reader.conversation("red-flag-patient").red_flag_tier == "emergency"
+    assert reader.conversation("crisis-patient").red_flag_tier == "crisis"  # the most serious, not the latest
 
 
 def test_filters_by_date_flag_tier_intent_and_words(reader):
@@ -90,7 +103,9 @@ def test_filters_by_date_flag_tier_intent_and_words(reader):
     assert ids(reader.conversations(ConversationFilter(flag="booking"))) == ["booking-patient"]
     assert ids(reader.conversations(ConversationFilter(red_flag_tier="emergency"))) == ["red-flag-patient"]
     assert ids(reader.conversations(ConversationFilter(red_flag_tier="urgent"))) == []
-    assert ids(reader.conversations(ConversationFilter(intent="nlu_fallback"))) == ["lost-patient"]
+    assert ids(reader.conversations(ConversationFilter(flag="crisis"))) == ["crisis-patient"]
+    assert ids(reader.conversations(ConversationFilter(red_flag_tier="crisis"))) == ["crisis-patient"]
+    assert ids(reader.conversations(ConversationFilter(intent="nlu_fallback"))) == ["crisis-patient", "lost-patient"]
     assert ids(reader.conversations(ConversationFilter(text="QUICK PINCH"))) == ["faq-patient"]
     newest_first = [c.conversation_id for c in reader.conversations()]
     assert newest_first[0] == "failed-booking" and newest_first[-1] == "faq-patient"
@@ -164,6 +179,6 @@ def test_the_dashboard_counts_answers_given_not_words_typed_into_a_form(reader):
 
     figures = at_a_glance(reader.conversations(), [], date(2026, 11, 24), days=30)
     assert dict(figures.top_questions) == {"does_it_hurt": 1, "ask_clinic_price": 1}
-    assert (figures.unanswered_messages, figures.patient_messages) == (3, 9)
-    assert figures.escalations == {"emergency": 1}
-    assert sum(n for _, n in figures.per_day) == 5
+    assert (figures.unanswered_messages, figures.patient_messages) == (3, 12)
+    assert figures.escalations == {"emergency": 1, "crisis": 1}
+    assert sum(n for _, n in figures.per_day) == 6

@@ -21,8 +21,10 @@ class Chat:
         self.clock += 1
         return self.clock
 
-    def patient(self, text, intent, confidence=0.93, answer=None, answer_confidence=0.88):
+    def patient(self, text, intent, confidence=0.93, answer=None, answer_confidence=0.88, red_flags=None):
         parse = {"intent": {"name": intent, "confidence": confidence}, "entities": [], "text": text}
+        if red_flags:
+            parse["red_flags"] = [{"flag": flag, "tier": tier} for flag, tier in red_flags]
         if answer:
             parse["response_selector"] = {"all_retrieval_intents": ["faq"], "default": {"response": {
                 "intent_response_key": answer, "confidence": answer_confidence,

@@ -21,6 +21,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from clinic.channel.circuit_breaker import circuit_breaker
 from clinic.channel.rate_limits import RateLimit, rate_limiter
 from clinic.channel.sessions import PatientSessions, SessionRefused
 from clinic.channel.settings import ChannelSettings
@@ -41,7 +42,8 @@ CORS_HEADERS = {
 def channel_messages() -> dict[str, str]:
     profile = clinic_profile()
     texts = yaml.safe_load(MESSAGES_FILE.read_text(encoding="utf-8"))
-    return {key: " ".join(text.split()).replace("{clinic_phone}", profile.phone) for key, text in texts.items()}
+    return {key: " ".join(text.split()).replace("{clinic_phone}", profile.phone)
+            .replace("{clinic_emergency_number}", profile.emergency_number) for key, text in texts.items()}
 
 
 def refusal(status: int, reason: str, headers: dict | None = None, **values) -> response.HTTPResponse:
@@ -104,7 +106,7 @@ class ClinicWebInput(InputChannel):
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request):
-            return response.json({"status": "ok"})
+            return response.json({"status": "ok", "circuit_breaker_trips": circuit_breaker.trips})
 
         @bp.route("/sessions", methods=["POST", "OPTIONS"])
         async def start_session(request: Request):
@@ -134,14 +136,18 @@ class ClinicWebInput(InputChannel):
                 return refusal(413, "too_long", max_length=settings.max_message_length)
 
             collector = CollectingOutputChannel()
+            circuit_breaker.watch(request.app.ctx.agent.processor)
             try:
                 await on_new_message(UserMessage(text, collector, session_id, input_channel=self.name()))
             except (Exception, asyncio.CancelledError) as error:  # the patient hears it failed, never silence
                 logger.error("message for %s failed: %s", session_id, type(error).__name__)
                 return refusal(500, "failed")
-            return response.json({"messages": [
-                {"from": "assistant", "text": m.get("text") or "", "buttons": quick_replies(m.get("buttons"))}
-                for m in collector.messages if m.get("text") or m.get("buttons")]})
+            replies = [{"from": "assistant", "text": m.get("text") or "", "buttons": quick_replies(m.get("buttons"))}
+                       for m in collector.messages if m.get("text") or m.get("buttons")]
+            if not replies:  # never silence: say so, with the ways to get help
+                logger.error("no reply to a message in conversation %s", session_id)
+                replies = [{"from": "assistant", "text": channel_messages()["no_reply"], "buttons": []}]
+            return response.json({"messages": replies})
 
         @bp.route("/sessions/<session_id:str>/history", methods=["GET", "OPTIONS"])
         async def history(request: Request, session_id: str):

@@ -31,7 +31,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic.nlp.pipeline import pipeline_dir
-from clinic.nlp.red_flags import RedFlagDetector, normalise
+from clinic.nlp.red_flags import RedFlagDetector
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,6 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         return cls(spacy.load(pipeline_dir()))
 
     def __init__(self, nlp: spacy.language.Language) -> None:
-        self.nlp = nlp
         self.detector = RedFlagDetector(nlp)
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -67,7 +66,7 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
             text = message.get(TEXT)
             if not text:
                 continue
-            findings = self.detector.find(self.nlp(normalise(text)))
+            findings = self.detector.read(text)
             message.set(RED_FLAGS_KEY, [flag.as_dict() for flag in findings.flags], add_to_output=True)
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             if findings.flags:

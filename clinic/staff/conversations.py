@@ -126,7 +126,9 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
             reason = unanswered_reason(response)
             if pending is not None:
                 pending.answered_with = pending.answered_with or response
-            if reason and pending is not None and not pending.escalated:
+                if pending.escalated:
+                    reason = None  # a crisis or red flag is never a candidate FAQ, whatever the reply
+            if reason and pending is not None:
                 pending.unanswered = pending.unanswered or reason
             if reason:
                 conversation.flags.add("out_of_scope" if reason == "out of scope" else "unanswered")

@@ -1,0 +1,92 @@
+"""The assistant's one text model: a linear classifier over words and letters.
+
+Word unigrams and bigrams of spaCy lemmas ("needles" = "needle"; "how long" is
+not "how many") and character n-grams inside words (patients' spelling:
+"siatica", "neddling"), TF-IDF weighted, into a logistic regression. It trains
+in about a second on the whole knowledge base, so the intent classifier, the
+FAQ answer selector (clinic/nlp/intent_classifier.py, answer_selector.py) and
+the cross-validation gate (clinic/quality/cross_validation.py) all use it, and
+a gate's figures are the served model's figures.
+
+A sample is (text, lemmas): inside Rasa the lemmas come from the
+SpacyTokenizer; outside Rasa from the same spaCy pipeline (`lemmas_of`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+Sample = tuple[str, Sequence[str]]  # (text as typed, lemmas of its tokens)
+
+
+@dataclass(frozen=True)
+class TextModelSettings:
+    """Read from the component's entry in config.yml."""
+    C: float = 20.0  # inverse regularisation: the knowledge base is small and clean
+    char_ngrams: tuple[int, int] = (2, 5)
+    calibration_folds: int = 0  # >1: sigmoid calibration over that many folds (measured: plain LR is better calibrated here)
+
+    @classmethod
+    def from_config(cls, config: dict) -> TextModelSettings:
+        return cls(C=float(config.get("C", cls.C)),
+                   char_ngrams=tuple(config.get("char_ngrams", cls.char_ngrams)),
+                   calibration_folds=int(config.get("calibration_folds", cls.calibration_folds)))
+
+
+def word_grams(sample: Sample) -> list[str]:
+    lemmas = [lemma.lower() for lemma in sample[1] if any(c.isalnum() for c in lemma)]
+    return lemmas + [f"{first} {second}" for first, second in zip(lemmas, lemmas[1:])]
+
+
+def char_grams(sample: Sample, sizes: tuple[int, int] = (2, 5)) -> list[str]:
+    grams = []
+    for word in sample[0].lower().split():
+        padded = f" {word} "
+        for n in range(sizes[0], sizes[1] + 1):
+            grams += [padded[i:i + n] for i in range(max(1, len(padded) - n + 1))]
+    return grams
+
+
+class CharGrams:
+    """char_grams with the configured sizes, as a picklable callable."""
+
+    def __init__(self, sizes: tuple[int, int]) -> None:
+        self.sizes = sizes
+
+    def __call__(self, sample: Sample) -> list[str]:
+        return char_grams(sample, self.sizes)
+
+
+def build(settings: TextModelSettings, smallest_class: int) -> Pipeline:
+    """An untrained model; calibrated when every class has enough examples for its folds."""
+    classifier = LogisticRegression(C=settings.C, max_iter=5000, class_weight="balanced")
+    if settings.calibration_folds > 1 and smallest_class >= settings.calibration_folds:
+        classifier = CalibratedClassifierCV(classifier, method="sigmoid", cv=settings.calibration_folds)
+    features = FeatureUnion([
+        ("words", TfidfVectorizer(analyzer=word_grams, sublinear_tf=True)),
+        ("letters", TfidfVectorizer(analyzer=CharGrams(settings.char_ngrams), sublinear_tf=True)),
+    ])
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def train(samples: list[Sample], labels: list[str], settings: TextModelSettings) -> Pipeline:
+    smallest = min(labels.count(label) for label in set(labels))
+    return build(settings, smallest).fit(samples, np.asarray(labels))
+
+
+def ranking(model: Pipeline, samples: list[Sample]) -> list[list[tuple[str, float]]]:
+    """Per sample, (label, probability) from most to least likely."""
+    labels = model.classes_
+    return [sorted(zip(labels, map(float, row)), key=lambda pair: -pair[1])
+            for row in model.predict_proba(samples)]
+
+
+def lemmas_of(nlp, texts: list[str]) -> list[Sample]:
+    """Samples as Rasa's SpacyNLP + SpacyTokenizer see them (lower-cased, no blank tokens)."""
+    return [(text, [t.lemma_ for t in doc if t.text.strip()]) for text, doc in zip(texts, nlp.pipe(t.lower() for t in texts))]

@@ -1,0 +1,97 @@
+"""Stratified k-fold cross-validation per topic over the training examples.
+
+A new FAQ topic is judged on its own examples before any held-out phrasings
+exist: each fold trains the served text model (clinic/nlp/text_model.py) on
+the other folds and predicts the held-back examples. Every FAQ topic and every
+intent needs F1 >= 0.9; the report names what each topic is confused with.
+Used by `clinic faq check` and `make test`.
+
+    python -m clinic.quality.cross_validation
+"""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import spacy
+from sklearn.model_selection import StratifiedKFold
+
+from clinic import knowledge
+from clinic.nlp import text_model
+from clinic.nlp.pipeline import ensure_built
+from clinic.quality.settings import component_settings
+
+FOLDS = 5
+MIN_F1 = 0.9
+SEED = 20261126
+
+
+@dataclass
+class LabelScore:
+    label: str
+    examples: int
+    precision: float
+    recall: float
+    confused_with: Counter = field(default_factory=Counter)
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+
+def cross_validate(samples: list[text_model.Sample], labels: list[str], settings: text_model.TextModelSettings,
+                   folds: int = FOLDS) -> list[LabelScore]:
+    """Scores per label, worst F1 first."""
+    truth = np.asarray(labels)
+    predicted = np.empty(len(labels), dtype=object)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    for train, held in splitter.split(np.zeros(len(labels)), truth):
+        model = text_model.train([samples[i] for i in train], [labels[i] for i in train], settings)
+        predicted[held] = model.predict([samples[i] for i in held])
+    scores = []
+    for label in sorted(set(labels)):
+        mine, said = truth == label, predicted == label
+        hits = int(np.sum(mine & said))
+        scores.append(LabelScore(label, int(mine.sum()), hits / said.sum() if said.sum() else 0.0,
+                                 hits / mine.sum(), Counter(predicted[mine & ~said])))
+    return sorted(scores, key=lambda s: (s.f1, s.label))
+
+
+def training_sets(nlp) -> dict[str, tuple[list[text_model.Sample], list[str]]]:
+    """What each component learns: "intent" (faq questions as `faq`) and "answer" (FAQ topics)."""
+    by_label = knowledge.training_examples()
+    texts = [text for texts in by_label.values() for text in texts]
+    samples = dict(zip(texts, text_model.lemmas_of(nlp, texts)))
+    intents = [(samples[t], label.split("/")[0]) for label, ts in by_label.items() for t in ts]
+    answers = [(samples[t], label) for label, ts in by_label.items() if label.startswith("faq/") for t in ts]
+    return {"intent": ([s for s, _ in intents], [lab for _, lab in intents]),
+            "answer": ([s for s, _ in answers], [lab for _, lab in answers])}
+
+
+def report(scores: list[LabelScore], what: str) -> list[str]:
+    """Prints the table; returns the labels under the gate."""
+    print(f"{what}: {FOLDS}-fold cross-validation over the training examples (F1 >= {MIN_F1} each)")
+    print(f"  {'label':40} {'n':>4} {'precision':>9} {'recall':>7} {'F1':>5}  confused with")
+    for s in scores:
+        confused = ", ".join(f"{label} ({n})" for label, n in s.confused_with.most_common(3))
+        print(f"  {s.label:40} {s.examples:4} {s.precision:9.2f} {s.recall:7.2f} {s.f1:5.2f}  {confused}")
+    return [f"{what} {s.label}: F1 {s.f1:.2f} < {MIN_F1} (confused with "
+            f"{', '.join(s.confused_with) or 'nothing'})" for s in scores if s.f1 < MIN_F1]
+
+
+def main() -> int:
+    nlp = spacy.load(ensure_built())
+    problems = []
+    for what, (samples, labels) in training_sets(nlp).items():
+        problems += report(cross_validate(samples, labels, component_settings(what)), what)
+    for problem in problems:
+        print(f"problem: {problem}")
+    print("Cross-validation gate " + ("FAILED" if problems else "passed") + ".")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Never a loop, never silence: every intent, in every state of a conversation,
+through the widget's channel against the running assistant.
+
+For each state (fresh, after an answer, after "ok"/"no", inside the booking and
+callback forms, at their confirmation, after an escalation, after crisis
+language, after a fallback) and each intent in the domain, the patient's
+message gets one turn of one to three messages, none empty and none twice; a
+red-flag message sent next is escalated.
+"""
+import itertools
+import logging
+from types import SimpleNamespace
+
+import pytest
+import yaml
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from clinic import PROJECT_ROOT, knowledge
+from clinic.channel.circuit_breaker import CircuitBreakerWatch
+from clinic.profile import clinic_profile
+from patient_channel import call, chat, new_session
+
+STATES = {
+    "fresh": [],
+    "after an answer": ["does dry needling hurt?"],
+    "after ok": ["does dry needling hurt?", "ok"],
+    "after no": ["is it safe?", "no"],
+    "in the booking form": ["I'd like to book an appointment"],
+    "at the booking confirmation": ["I'd like to book an appointment", "Ana Ruiz", "555 201 7788",
+                                    "Tuesday morning", "sciatica in my left leg", "I'm a new patient"],
+    "in the callback form": ["can someone call me back?"],
+    "at the callback confirmation": ["can someone call me back?", "555 201 7788", "what does it cost"],
+    "after an escalation": ["I have a fever and my back hurts"],
+    "after crisis language": ["I keep thinking about killing myself"],
+    "after a fallback": ["blorf kzzt wumpa"],
+}
+RED_FLAG = "I suddenly can't control my bladder and both my legs are numb"
+
+
+def one_message_per_intent() -> dict[str, str]:
+    """The first training example of every intent in the domain (an FAQ question for `faq`)."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    examples = knowledge.training_examples()
+    first = {name.split("/")[0]: texts[0] for name, texts in examples.items()}
+    return {intent: first[intent] for intent in domain["intents"]}
+
+
+def reply(name: str, language: str = "en") -> str:
+    """A response as the patient reads it, in one language, with the clinic profile filled in."""
+    [variation] = [r for r in knowledge.responses() if r.name == name and r.language == language]
+    return variation.text.format(**clinic_profile().as_slots())
+
+
+def emergency_reply() -> str:
+    return reply("utter_red_flag_emergency")
+
+
+# What the issue found answered with a rephrase prompt, a form or an FAQ, and the help it must get.
+NEEDS_HELP_AT_ONCE = {
+    "I keep thinking about killing myself": ("utter_crisis", "en"),
+    "honestly I don't see the point in living anymore": ("utter_crisis", "en"),
+    "forget the appointment, I'm planning to end it tonight": ("utter_crisis", "en"),
+    "never mind, I want to end it all": ("utter_crisis", "en"),
+    "half my face feels numb and my words are coming out wrong": ("utter_red_flag_emergency", "en"),
+    "my tongue feels huge and my throat is getting tight": ("utter_red_flag_emergency", "en"),
+    "my dad fainted and I can't wake him up": ("utter_red_flag_emergency", "en"),
+    "there's blood pouring from where the needle went in": ("utter_red_flag_emergency", "en"),
+    "me quiero matar": ("utter_crisis", "es"),
+    "no puedo respirar": ("utter_red_flag_emergency", "es"),
+}
+HELP_CASES = list(itertools.product(STATES, NEEDS_HELP_AT_ONCE))
+
+
+CASES = list(itertools.product(STATES, one_message_per_intent().items()))
+
+
+@pytest.fixture(scope="module")
+def addresses():
+    """A loopback address per conversation, so the per-address rate limit never speaks for the assistant."""
+    return (f"127.0.{n // 250}.{n % 250 + 2}" for n in itertools.count())
+
+
+def test_every_intent_exists_in_the_training_data():
+    assert set(one_message_per_intent()) >= {"affirm", "deny", "faq", "red_flag", "defer_care", "book_appointment"}
+
+
+@pytest.mark.parametrize("state, intent_and_message", CASES,
+                         ids=[f"{state}: {intent}" for state, (intent, _) in CASES])
+def test_one_sensible_turn_then_a_red_flag_is_escalated(assistant, addresses, state, intent_and_message):
+    intent, message = intent_and_message
+    source = next(addresses)
+    session = new_session(assistant["channel"], source=source)
+    for said in STATES[state]:
+        status, _, reply = chat(assistant["channel"], session, said, source=source)
+        assert status == 200 and reply["messages"], f"no reply to {said!r} while reaching {state}"
+
+    status, _, reply = chat(assistant["channel"], session, message, source=source)
+    texts = [m["text"] for m in reply["messages"]]
+    assert status == 200
+    assert 1 <= len(texts) <= 3, f"{intent} ({message!r}) {state}: {len(texts)} messages: {texts}"
+    assert all(t.strip() for t in texts), texts
+    assert len(set(texts)) == len(texts), f"{intent} ({message!r}) {state}: a message said twice: {texts}"
+
+    status, _, reply = chat(assistant["channel"], session, RED_FLAG, source=source)
+    assert emergency_reply() in [m["text"] for m in reply["messages"]], \
+        f"not escalated after {intent} {state}: {reply['messages']}"
+
+
+@pytest.mark.parametrize("state, message", HELP_CASES, ids=[f"{state}: {message}" for state, message in HELP_CASES])
+def test_crisis_and_emergencies_get_help_in_the_first_reply_in_every_state(assistant, addresses, state, message):
+    source = next(addresses)
+    session = new_session(assistant["channel"], source=source)
+    for said in STATES[state]:
+        chat(assistant["channel"], session, said, source=source)
+    status, _, answer = chat(assistant["channel"], session, message, source=source)
+    name, language = NEEDS_HELP_AT_ONCE[message]
+    assert status == 200
+    assert answer["messages"][0]["text"] == reply(name, language), f"{state}: {answer['messages']}"
+    if name == "utter_crisis":
+        assert all(not m["buttons"] for m in answer["messages"]), "no FAQ or booking buttons under crisis help"
+
+
+def test_the_circuit_breaker_never_tripped(assistant):
+    """Runs after the matrix above (same module, same assistant)."""
+    status, _, health = call(assistant["channel"] + "/")
+    assert status == 200 and health["circuit_breaker_trips"] == 0
+    assert "Circuit breaker tripped" not in (assistant["logs"] / "rasa.log").read_text()
+
+
+def test_a_trip_is_an_error_counted_and_the_next_message_is_heard(caplog):
+    events = [ActionExecuted("action_listen"), UserUttered("no", {"name": "deny"})]
+    events += [ActionExecuted("utter_rephrase") for _ in range(10)]
+    tracker = DialogueStateTracker.from_events("patient-42", events)
+    limit = SimpleNamespace(max_number_of_predictions=10)
+    assert MessageProcessor.is_action_limit_reached(limit, tracker, True)
+
+    watch = CircuitBreakerWatch()
+    with caplog.at_level(logging.ERROR):
+        watch(tracker, None, None)
+    assert watch.trips == 1
+    assert "circuit breaker tripped in conversation patient-42" in caplog.text
+    tracker.update(UserUttered("I can't feel my legs", {"name": "red_flag"}))
+    assert not MessageProcessor.is_action_limit_reached(limit, tracker, True)
