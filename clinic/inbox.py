@@ -13,7 +13,8 @@ from clinic.store import KINDS, STATUSES, ClinicRequest, ClinicStore
 
 
 def one_line(request: ClinicRequest) -> str:
-    who = request.details.get("patient_name") or request.details.get("contact") or "-"
+    who = (request.details.get("patient_name") or request.details.get("contact")
+           or (f"safety alert: {request.details['tier']}" if request.kind == "alert" else "-"))
     when = request.created_at.strftime("%Y-%m-%d %H:%M")
     return f"{request.reference}  {when}  {request.kind:8}  {request.status:9}  {who}"
 

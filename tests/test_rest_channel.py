@@ -36,8 +36,12 @@ def test_a_question_the_article_does_not_answer_gets_no_guess(assistant):
 def test_an_emergency_is_escalated_and_recorded_for_staff(assistant):
     say(assistant["url"], "patient-red-flag", "hi, can i ask about dry needling?")
     [reply] = say(assistant["url"], "patient-red-flag", "Also since yesterday I wet myself and my legs are going numb")
-    assert "emergency department" in reply["text"]
+    assert "emergency room" in reply["text"]
     assert clinic_profile().emergency_number in reply["text"]
+    # The clinic is told at once, through the outbox, without the patient's words.
+    [alert] = [r for r in assistant["store"].requests(kind="alert") if r.conversation_id == "patient-red-flag"]
+    assert alert.details == {"tier": "emergency"}
+    assert assistant["store"].outbox_status(alert.reference) == {"email": "pending"}
     with sqlite3.connect(assistant["tracker_store"]) as db:
         slots = dict(db.execute(
             "SELECT json_extract(data, '$.name'), json_extract(data, '$.value') FROM events "
@@ -67,7 +71,7 @@ def test_booking_step_by_step_reaches_the_inbox_and_the_clinic_email(assistant, 
     summary = chat("I'm a new patient")
     assert "Ana Ruiz" in summary and "+15552017788" in summary and "Tuesday morning" in summary
     confirmation = chat("yes send it")
-    [request] = [r for r in assistant["store"].requests() if r.details["patient_name"] == "Ana Ruiz"]
+    [request] = [r for r in assistant["store"].requests(kind="booking") if r.conversation_id == "patient-booking"]
     assert f"Your reference is {request.reference}" in confirmation
     assert request.details["patient_name"] == "Ana Ruiz" and request.details["patient_status"] == "new"
     deliver_due(assistant["store"], configured_notifiers(assistant["clinic_env"]))

@@ -16,6 +16,7 @@ from patient_channel import chat, new_session
 PASSWORDS = {"admin": "admin password for tests", "sam": "staff password for tests"}
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
 NONSENSE = "blorf zzkt wibble qqq"
+CRISIS = "I keep thinking about killing myself"
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +34,11 @@ def patients(assistant):
                                  "next Tuesday morning", "sciatica", "I'm a new patient", "yes send it")
     reference = re.search(r"MC-[A-Z0-9]{6}", said).group()
     red_flag, _ = conversation("I suddenly can't control my bladder and both legs are numb")
+    crisis, _ = conversation(CRISIS)
     nonsense, _ = conversation(NONSENSE)
     xss, _ = conversation(XSS)
     return {"faq": faq, "booking": booking, "reference": reference, "red_flag": red_flag,
-            "nonsense": nonsense, "xss": xss}
+            "crisis": crisis, "nonsense": nonsense, "xss": xss}
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +132,9 @@ def test_staff_find_each_conversation_work_the_booking_and_export_the_question(b
     expect(page.get_by_role("heading", name="At a glance")).to_be_visible()
     new_before = int(page.locator("#new-count").inner_text().split()[0])
     assert new_before >= 1
+    # Crisis first on the front page, and its own filter.
+    assert page.locator("ul.tiles li").first.get_attribute("class") == "tile-crisis"
+    assert int(page.locator(".tile-crisis strong").inner_text()) >= 1
 
     def find(**choices):
         page.goto(console + "/conversations")
@@ -142,6 +147,8 @@ def test_staff_find_each_conversation_work_the_booking_and_export_the_question(b
 
     red_flags, bookings, unanswered = find(Flag="red_flag"), find(Flag="booking"), find(Flag="unanswered")
     assert patients["red_flag"] in red_flags and patients["faq"] not in red_flags
+    assert patients["crisis"] in find(Flag="crisis") and patients["red_flag"] not in find(Flag="crisis")
+    assert patients["crisis"] in find(**{"Red-flag tier": "crisis"}) and patients["crisis"] not in unanswered
     assert patients["red_flag"] in find(**{"Red-flag tier": "emergency"})
     assert patients["booking"] in bookings and patients["red_flag"] not in bookings
     assert patients["nonsense"] in unanswered and patients["faq"] not in unanswered
@@ -175,6 +182,7 @@ def test_staff_find_each_conversation_work_the_booking_and_export_the_question(b
 
     page.goto(console + "/unanswered")
     expect(page.locator("table.list")).to_contain_text(NONSENSE)
+    expect(page.locator("main")).not_to_contain_text(CRISIS)
     with page.expect_download() as download:
         page.get_by_role("link", name="Export as Rasa NLU YAML").click()
     exported = open(download.value.path()).read()

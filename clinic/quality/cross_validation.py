@@ -2,9 +2,11 @@
 
 A new FAQ topic is judged on its own examples before any held-out phrasings
 exist: each fold trains the served text model (clinic/nlp/text_model.py) on
-the other folds and predicts the held-back examples. Every FAQ topic and every
-intent needs F1 >= 0.9; the report names what each topic is confused with.
-Used by `clinic faq check` and `make test`.
+the other folds and predicts the held-back examples. A topic or intent with no
+phrasings in tests/nlu_heldout.yml yet needs F1 >= 0.9, and the report names
+what it is confused with; the others are printed for information (their gate
+is the held-out set and its baseline). Used by `clinic faq check` and
+`make test`.
 
     python -m clinic.quality.cross_validation
 """
@@ -18,7 +20,7 @@ import numpy as np
 import spacy
 from sklearn.model_selection import StratifiedKFold
 
-from clinic import knowledge
+from clinic import PROJECT_ROOT, knowledge
 from clinic.nlp import text_model
 from clinic.nlp.pipeline import ensure_built
 from clinic.quality.settings import component_settings
@@ -26,6 +28,7 @@ from clinic.quality.settings import component_settings
 FOLDS = 5
 MIN_F1 = 0.9
 SEED = 20261126
+HELD_OUT = PROJECT_ROOT / "tests" / "nlu_heldout.yml"
 
 
 @dataclass
@@ -71,26 +74,40 @@ def training_sets(nlp) -> dict[str, tuple[list[text_model.Sample], list[str]]]:
             "answer": ([s for s, _ in answers], [lab for _, lab in answers])}
 
 
-def report(scores: list[LabelScore], what: str) -> list[str]:
-    """Prints the table; returns the labels under the gate."""
-    print(f"{what}: {FOLDS}-fold cross-validation over the training examples (F1 >= {MIN_F1} each)")
-    print(f"  {'label':40} {'n':>4} {'precision':>9} {'recall':>7} {'F1':>5}  confused with")
+def gated_labels() -> set[str]:
+    """Labels with no held-out phrasings yet: judged here, on their own examples."""
+    measured = {label for label, _ in knowledge.examples(HELD_OUT)}
+    measured |= {label.split("/")[0] for label in measured}
+    return (set(knowledge.training_examples()) | {"faq"}) - measured
+
+
+def report(scores: list[LabelScore], what: str, gated: set[str]) -> list[str]:
+    """Prints the table; returns the gated labels under MIN_F1."""
+    print(f"{what}: {FOLDS}-fold cross-validation over the training examples "
+          f"(new topics need F1 >= {MIN_F1}; * = new, gated)")
+    print(f"  {'label':42} {'n':>4} {'precision':>9} {'recall':>7} {'F1':>5}  confused with")
     for s in scores:
         confused = ", ".join(f"{label} ({n})" for label, n in s.confused_with.most_common(3))
-        print(f"  {s.label:40} {s.examples:4} {s.precision:9.2f} {s.recall:7.2f} {s.f1:5.2f}  {confused}")
-    return [f"{what} {s.label}: F1 {s.f1:.2f} < {MIN_F1} (confused with "
-            f"{', '.join(s.confused_with) or 'nothing'})" for s in scores if s.f1 < MIN_F1]
+        mark = "*" if s.label in gated else " "
+        print(f"  {mark}{s.label:41} {s.examples:4} {s.precision:9.2f} {s.recall:7.2f} {s.f1:5.2f}  {confused}")
+    return [f"{what} {s.label}: F1 {s.f1:.2f} < {MIN_F1} in cross-validation (confused with "
+            f"{', '.join(s.confused_with) or 'nothing'})" for s in scores if s.label in gated and s.f1 < MIN_F1]
+
+
+def problems(nlp) -> list[str]:
+    """Runs the cross-validation of both components, prints it, returns the gate's problems."""
+    gated, found = gated_labels(), []
+    for what, (samples, labels) in training_sets(nlp).items():
+        found += report(cross_validate(samples, labels, component_settings(what)), what, gated)
+    return found
 
 
 def main() -> int:
-    nlp = spacy.load(ensure_built())
-    problems = []
-    for what, (samples, labels) in training_sets(nlp).items():
-        problems += report(cross_validate(samples, labels, component_settings(what)), what)
-    for problem in problems:
+    found = problems(spacy.load(ensure_built()))
+    for problem in found:
         print(f"problem: {problem}")
-    print("Cross-validation gate " + ("FAILED" if problems else "passed") + ".")
-    return 1 if problems else 0
+    print("Cross-validation gate " + ("FAILED" if found else "passed") + ".")
+    return 1 if found else 0
 
 
 if __name__ == "__main__":
