@@ -16,5 +16,5 @@ reload:  ## load the newly trained model into the running assistant (no restart)
 test:    ## every gate: data validation, held-out NLU accuracy, conversations, pytest
 	bash scripts/test.sh
 
-bench:   ## latency, throughput and memory through the widget; training times (about 35 minutes)
+bench:   ## latency, throughput, memory, thresholds; the two NLU configurations side by side (about 20 minutes)
 	bash scripts/bench.sh

@@ -1,7 +1,7 @@
 """`clinic`: the developers' command line.
 
     clinic faq add KEY --answer ... --source ... --example ... [--family F] | --from-file F | --edit
-    clinic faq check
+    clinic faq check [--no-cross-validation]
     clinic faq import ARTICLE.(txt|md|html)
     clinic faq from-unanswered unanswered_questions.yml
     clinic faq baseline [RESULTS]
@@ -50,6 +50,13 @@ def check(args) -> int:
     from clinic.faq.topics import faq_topics
 
     report = check_topics()
+    if args.cross_validation and report.ok:
+        import spacy
+
+        from clinic.nlp.pipeline import ensure_built
+        from clinic.quality.cross_validation import problems
+
+        report.problems += problems(spacy.load(ensure_built()))
     print_report(report, len(faq_topics()))
     return 0 if report.ok else 1
 
@@ -118,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     add_verb.add_argument("--edit", action="store_true", help="fill in a template in $EDITOR")
     add_verb.set_defaults(run=add)
 
-    verbs.add_parser("check", help="check every topic; exit status 1 on problems").set_defaults(run=check)
+    checking = verbs.add_parser("check", help="check every topic, then cross-validate the new ones; "
+                                              "exit status 1 on problems")
+    checking.add_argument("--no-cross-validation", dest="cross_validation", action="store_false",
+                          help="only the rules (what `make train` checks before training)")
+    checking.set_defaults(run=check)
 
     import_verb = verbs.add_parser("import", help="draft topics from an article (.txt, .md or .html)")
     import_verb.add_argument("file")

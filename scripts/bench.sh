@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests): latency/throughput/memory through the widget channel,
-# then training times (about 20 minutes). Numbers, not pass/fail.
+# the fallback thresholds, then the two NLU configurations side by side with
+# their training times and the new-FAQ loop (about 20 minutes, most of it
+# training DIET for the comparison). Numbers, not pass/fail.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash scripts/setup.sh
 bash scripts/train.sh
-echo "==> Latency, throughput, memory"
+echo "==> Latency, throughput, memory (default configuration)"
 python bench/latency.py
-echo "==> Training times (about 30 minutes)"
-python bench/training.py
+echo "==> Fallback thresholds on the held-out set"
+python bench/thresholds.py
+echo "==> config.yml and config-diet.yml side by side, and a new FAQ end to end"
+python bench/compare.py

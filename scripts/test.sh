@@ -12,7 +12,7 @@ quietly() {  # run a command, show its output only when it fails
 echo "==> rasa data validate --fail-on-warnings"
 quietly rasa data validate --fail-on-warnings
 
-echo "==> clinic faq check (every FAQ topic: examples, answer rules, source, no drafts)"
+echo "==> clinic faq check (every FAQ topic: examples, answer rules, source, no drafts; cross-validation)"
 clinic faq check
 
 bash scripts/train.sh
@@ -20,10 +20,10 @@ bash scripts/train.sh
 echo "==> Held-out NLU set (tests/nlu_heldout.yml)"
 rm -rf results/heldout
 quietly rasa test nlu --nlu tests/nlu_heldout.yml --model "$MODEL" --out results/heldout
-python -m clinic.nlu_quality results/heldout
+python -m clinic.quality.heldout results/heldout
 
 echo "==> Red-flag safety net (tests/red_flags.yml)"
-python -m clinic.red_flag_quality "$MODEL"
+python -m clinic.quality.safety "$MODEL"
 
 echo "==> Conversation tests (tests/test_conversations.yml)"
 rm -rf results/conversations

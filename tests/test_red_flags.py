@@ -1,7 +1,7 @@
 """The red-flag detector's rules, and the escalation action (no model needed).
 
 The full recall / false-alarm gate over tests/red_flags.yml runs through the
-trained assistant: python -m clinic.red_flag_quality (part of `make test`).
+trained assistant: python -m clinic.quality.safety (part of `make test`).
 """
 import asyncio
 

@@ -35,7 +35,9 @@ class LinearComponent(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"C": text_model.TextModelSettings.C, "char_ngrams": list(text_model.TextModelSettings.char_ngrams),
-                "calibration_folds": 0}
+                "calibration_folds": 0,
+                # Part of the config so that Rasa's training cache notices a changed thesaurus.
+                "thesaurus": text_model.concepts_fingerprint()}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  trained: Optional[dict] = None) -> None:

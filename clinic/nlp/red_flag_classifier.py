@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 RED_FLAG_INTENT = "red_flag"
 RED_FLAGS_KEY = "red_flags"
-CONFIDENT = 0.6  # as the FallbackClassifier's threshold in config.yml
+CONFIDENT_KEY = "confident"  # config.yml sets it to the fallback classifier's threshold (a YAML alias)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -56,10 +56,15 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
     ) -> RedFlagClassifier:
         # Its own copy of the clinic pipeline: the detector must not depend on
         # what other components did to the message.
-        return cls(spacy.load(pipeline_dir()))
+        return cls(spacy.load(pipeline_dir()), config[CONFIDENT_KEY])
 
-    def __init__(self, nlp: spacy.language.Language) -> None:
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {CONFIDENT_KEY: 0.6}
+
+    def __init__(self, nlp: spacy.language.Language, confident: float = 0.6) -> None:
         self.detector = RedFlagDetector(nlp)
+        self.confident = confident
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -73,7 +78,7 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
                 logger.debug(f"Red flags {[f.flag for f in findings.flags]} override intent {intent}.")
                 _set_intent(message, RED_FLAG_INTENT, 1.0)
             elif intent == RED_FLAG_INTENT:
-                _set_intent(message, *_next_confident_intent(message))
+                _set_intent(message, *_next_confident_intent(message, self.confident))
         return messages
 
 
@@ -84,15 +89,15 @@ def _set_intent(message: Message, name: str, confidence: float) -> None:
     message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
 
 
-def _next_confident_intent(message: Message) -> tuple[str, float]:
+def _next_confident_intent(message: Message, confident: float) -> tuple[str, float]:
     for candidate in message.get(INTENT_RANKING_KEY) or []:
         if candidate.get(INTENT_NAME_KEY) not in (RED_FLAG_INTENT, DEFAULT_NLU_FALLBACK_INTENT_NAME):
             # For a question, the chosen answer's confidence is the better evidence.
             confidence = max(candidate["confidence"], _answer_confidence(message, candidate[INTENT_NAME_KEY]))
-            if confidence >= CONFIDENT:
+            if confidence >= confident:
                 return candidate[INTENT_NAME_KEY], confidence
             break
-    return DEFAULT_NLU_FALLBACK_INTENT_NAME, CONFIDENT
+    return DEFAULT_NLU_FALLBACK_INTENT_NAME, confident
 
 
 def _answer_confidence(message: Message, intent: str) -> float:

@@ -1,7 +1,8 @@
 """The assistant's one text model: a linear classifier over words and letters.
 
 Word unigrams and bigrams of spaCy lemmas ("needles" = "needle"; "how long" is
-not "how many") and character n-grams inside words (patients' spelling:
+not "how many"), the clinic's thesaurus (concepts.yml: "cycling" counts like
+"exercise") and character n-grams inside words (patients' spelling:
 "siatica", "neddling"), TF-IDF weighted, into a logistic regression. It trains
 in about a second on the whole knowledge base, so the intent classifier, the
 FAQ answer selector (clinic/nlp/intent_classifier.py, answer_selector.py) and
@@ -13,8 +14,13 @@ SpacyTokenizer; outside Rasa from the same spaCy pipeline (`lemmas_of`).
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
+
+import yaml
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
@@ -23,12 +29,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 Sample = tuple[str, Sequence[str]]  # (text as typed, lemmas of its tokens)
+CONCEPTS_FILE = Path(__file__).with_name("concepts.yml")
+WORD = re.compile(r"[a-z0-9']+")
 
 
 @dataclass(frozen=True)
 class TextModelSettings:
     """Read from the component's entry in config.yml."""
-    C: float = 20.0  # inverse regularisation: the knowledge base is small and clean
+    C: float = 100.0  # inverse regularisation: the knowledge base is small and clean
     char_ngrams: tuple[int, int] = (2, 5)
     calibration_folds: int = 0  # >1: sigmoid calibration over that many folds (measured: plain LR is better calibrated here)
 
@@ -39,9 +47,33 @@ class TextModelSettings:
                    calibration_folds=int(config.get("calibration_folds", cls.calibration_folds)))
 
 
-def word_grams(sample: Sample) -> list[str]:
-    lemmas = [lemma.lower() for lemma in sample[1] if any(c.isalnum() for c in lemma)]
-    return lemmas + [f"{first} {second}" for first, second in zip(lemmas, lemmas[1:])]
+def load_concepts(path: Path = CONCEPTS_FILE) -> dict[str, list[tuple[str, ...]]]:
+    """The thesaurus (concepts.yml) as word sequences per concept."""
+    table = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {name: [tuple(str(entry).lower().split()) for entry in entries] for name, entries in table.items()}
+
+
+def concepts_fingerprint(path: Path = CONCEPTS_FILE) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(words[i:i + n]) == phrase for i in range(len(words) - n + 1))
+
+
+class WordGrams:
+    """Lemma unigrams and bigrams, plus "concept:<name>" for each thesaurus concept present."""
+
+    def __init__(self, concepts: dict[str, list[tuple[str, ...]]]) -> None:
+        self.concepts = concepts
+
+    def __call__(self, sample: Sample) -> list[str]:
+        lemmas = [lemma.lower() for lemma in sample[1] if any(c.isalnum() for c in lemma)]
+        words = WORD.findall(sample[0].lower())
+        grams = lemmas + [f"{first} {second}" for first, second in zip(lemmas, lemmas[1:])]
+        return grams + [f"concept:{name}" for name, phrases in self.concepts.items()
+                        if any(_contains(words, p) or _contains(lemmas, p) for p in phrases)]
 
 
 def char_grams(sample: Sample, sizes: tuple[int, int] = (2, 5)) -> list[str]:
@@ -69,7 +101,7 @@ def build(settings: TextModelSettings, smallest_class: int) -> Pipeline:
     if settings.calibration_folds > 1 and smallest_class >= settings.calibration_folds:
         classifier = CalibratedClassifierCV(classifier, method="sigmoid", cv=settings.calibration_folds)
     features = FeatureUnion([
-        ("words", TfidfVectorizer(analyzer=word_grams, sublinear_tf=True)),
+        ("words", TfidfVectorizer(analyzer=WordGrams(load_concepts()), sublinear_tf=True)),
         ("letters", TfidfVectorizer(analyzer=CharGrams(settings.char_ngrams), sublinear_tf=True)),
     ])
     return Pipeline([("features", features), ("classifier", classifier)])

@@ -5,7 +5,7 @@ response_selection_report.json), prints a per-topic table and the confused
 pairs, and exits non-zero when accuracy is below the gates or F1 fell against
 the committed baseline (clinic/faq/baseline.py).
 
-    python -m clinic.nlu_quality results/heldout
+    python -m clinic.quality.heldout results/heldout
 """
 from __future__ import annotations
 

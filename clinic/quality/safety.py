@@ -13,7 +13,7 @@ trained model, as the server would, and checks what a patient would get:
 - tests/crisis_emergencies_blind.yml (the blind half, never tuned against):
   the same figures, printed apart and not gated.
 
-    python -m clinic.red_flag_quality models/clinic.tar.gz
+    python -m clinic.quality.safety models/clinic.tar.gz
 """
 from __future__ import annotations
 
