@@ -52,7 +52,7 @@ FIRST_EPISODE = re.compile(
 @dataclass(frozen=True)
 class RedFlag:
     flag: str  # e.g. "bladder_bowel_control"
-    tier: str  # "emergency" or "urgent"
+    tier: str  # "crisis", "emergency" or "urgent"
     label: str  # what staff read
     evidence: str  # the words that raised it
     language: str = "en"  # the language of the rule that matched: the reply's language
@@ -84,7 +84,7 @@ def normalise(text: str) -> str:
 
 
 class RedFlagDetector:
-    """Matches the red-flag rules against spaCy docs of lower-cased text."""
+    """Matches the rules against a patient's message (read) or a prepared spaCy doc (find)."""
 
     def __init__(self, nlp: Language, rules: dict | None = None) -> None:
         self.nlp = nlp
@@ -123,13 +123,15 @@ class RedFlagDetector:
         flags, negated = [], []
         # Most rules look inside one clause; `scope: message` rules look at the
         # whole message ("I've saved my pills, I'll take them all this weekend").
-        scopes = [(clause, "clause") for clause in _clauses(doc)] + [(doc[:], "message")]
+        clauses = _clauses(doc)
+        clause_starts = [clause.start for clause in clauses]
+        scopes = [(clause, "clause") for clause in clauses] + [(doc[:], "message")]
         for clause, scope in scopes:
             concepts = self._concepts(clause)
             for name, rule in self.rules["flags"].items():
                 if rule.get("scope", "clause") != scope:
                     continue
-                found = self._first_affirmed(doc, clause, concepts, rule)
+                found = self._first_affirmed(doc, clause, clause_starts, concepts, rule)
                 if found is None:
                     continue
                 if found:
@@ -143,7 +145,7 @@ class RedFlagDetector:
         unique = {flag.flag: flag for flag in flags}
         return Findings(tuple(unique.values()), tuple(sorted(set(negated) - set(unique))))
 
-    def _first_affirmed(self, doc: Doc, clause: Span, concepts: dict[str, list[Span]],
+    def _first_affirmed(self, doc: Doc, clause: Span, clause_starts: list[int], concepts: dict[str, list[Span]],
                         rule: dict) -> tuple[Span, ...] | None:
         """The first un-negated match of the rule; () when every match was negated; None when none."""
         seen = False
@@ -156,7 +158,9 @@ class RedFlagDetector:
                 start, end = min(s.start for s in spans), max(s.end for s in spans)
                 own_words = {i for s in spans for i in range(s.start, s.end)}
                 reach = rule.get("negation_window", NEGATION_WINDOW)
-                if not (_negated(doc, clause, start, end, own_words, reach) or _planned(doc, clause, start, rule)):
+                # A negation never reaches back over a clause boundary, even for rules that read the whole message.
+                since = max([clause.start, *(c for c in clause_starts if c <= start)])
+                if not (_negated(doc, since, start, end, own_words, reach) or _planned(doc, clause, start, rule)):
                     return spans
         return () if seen else None
 
@@ -207,12 +211,9 @@ def _is_cue(doc: Doc, i: int, cues: set[str]) -> bool:
     return (token.lower_, following) not in NOT_NEGATIONS
 
 
-def _negated(doc: Doc, clause: Span, start: int, end: int, concept_tokens: set[int],
+def _negated(doc: Doc, since: int, start: int, end: int, concept_tokens: set[int],
              reach: int = NEGATION_WINDOW) -> bool:
-    # A negation never reaches back over a clause boundary, even for rules that
-    # read the whole message.
-    clause_start = max((c.start for c in _clauses(doc) if c.start <= start), default=clause.start)
-    window = range(max(clause.start, clause_start, start - reach), start)
+    window = range(max(since, start - reach), start)
     if any(_is_cue(doc, i, NEGATION_BEFORE) for i in window):
         return True
     inside = (i for i in range(start, end) if i not in concept_tokens)
