@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the tests' helpers start real servers
 from clinic import knowledge  # noqa: E402
 from clinic.faq.author import add_topic  # noqa: E402
 from clinic.model_reload import reload_model  # noqa: E402
-from latency import QUESTIONS, rss_mb  # noqa: E402
+from latency import asker, rss_mb  # noqa: E402
 from local_servers import API_SECRET, running_assistant  # noqa: E402
 from new_faq import EXERCISE  # noqa: E402
 from patient_channel import chat, new_session  # noqa: E402
@@ -95,14 +95,7 @@ def serve_and_measure(model: Path, workdir: Path) -> tuple[float, float, float, 
                            NO_LIMITS) as servers:
         channel = servers["channel"]
         rss = rss_mb(servers["pids"]["rasa"])
-        sessions = [new_session(channel) for _ in range(4)]
-
-        def ask(i: int) -> float:
-            started = time.perf_counter()
-            status, _, _ = chat(channel, sessions[i % len(sessions)], QUESTIONS[i % len(QUESTIONS)])
-            if status != 200:
-                raise RuntimeError(f"HTTP {status}")
-            return (time.perf_counter() - started) * 1000
+        ask = asker(channel, [new_session(channel) for _ in range(4)])
 
         for i in range(20):  # warm-up
             ask(i)

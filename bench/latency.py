@@ -34,6 +34,17 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def asker(channel: str, sessions: list[dict]):
+    """ask(i): the i-th question from the i-th session (round robin); its latency in ms."""
+    def ask(i: int) -> float:
+        started = time.perf_counter()
+        status, _, _ = chat(channel, sessions[i % len(sessions)], QUESTIONS[i % len(QUESTIONS)])
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}")
+        return (time.perf_counter() - started) * 1000
+    return ask
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=300)
@@ -46,13 +57,7 @@ def main() -> None:
         channel = servers["channel"]
         sessions = [new_session(channel) for _ in range(args.concurrency)]
         rss_idle = rss_mb(servers["pids"]["rasa"])
-
-        def ask(i: int) -> float:
-            started = time.perf_counter()
-            status, _, _ = chat(channel, sessions[i % len(sessions)], QUESTIONS[i % len(QUESTIONS)])
-            if status != 200:
-                raise RuntimeError(f"HTTP {status}")
-            return (time.perf_counter() - started) * 1000
+        ask = asker(channel, sessions)
 
         for i in range(20):  # warm-up
             ask(i)

@@ -49,6 +49,12 @@ def store(tmp_path):
     return ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
 
 
+def email_and_webhook(smtp_server, webhook_receiver) -> dict:
+    """Notifiers for the test SMTP server and webhook receiver, as the worker would have them."""
+    return {"email": EmailNotifier("127.0.0.1", smtp_server[0], "bot@clinic.test", "desk@clinic.test"),
+            "webhook": WebhookNotifier(webhook_receiver[0], SECRET)}
+
+
 def make_due_again(store):
     """Skips the backoff wait, as if the retry time had come."""
     with store.engine.begin() as db:
@@ -56,10 +62,9 @@ def make_due_again(store):
 
 
 def test_email_and_signed_webhook_are_delivered_once(store, smtp_server, webhook_receiver):
-    smtp_port, mailbox = smtp_server
-    url, received, _ = webhook_receiver
-    notifiers = {"email": EmailNotifier("127.0.0.1", smtp_port, "bot@clinic.test", "desk@clinic.test"),
-                 "webhook": WebhookNotifier(url, SECRET)}
+    _, mailbox = smtp_server
+    _, received, _ = webhook_receiver
+    notifiers = email_and_webhook(smtp_server, webhook_receiver)
     request, _ = store.submit("booking", "conv-1", {"patient_name": "Ana"}, ["email", "webhook"])
     assert deliver_due(store, notifiers) == (2, 0)
     assert deliver_due(store, notifiers) == (0, 0)  # nothing sent twice
@@ -103,10 +108,9 @@ def test_backoff_grows_and_is_capped():
 
 def test_a_safety_alert_names_the_tier_conversation_and_time_but_no_patient_text(store, smtp_server,
                                                                                webhook_receiver):
-    smtp_port, mailbox = smtp_server
-    url, received, _ = webhook_receiver
-    notifiers = {"email": EmailNotifier("127.0.0.1", smtp_port, "bot@clinic.test", "desk@clinic.test"),
-                 "webhook": WebhookNotifier(url, SECRET)}
+    _, mailbox = smtp_server
+    _, received, _ = webhook_receiver
+    notifiers = email_and_webhook(smtp_server, webhook_receiver)
     alert, _ = store.submit("alert", "conv-crisis-1", {"tier": "crisis"}, ["email", "webhook"])
     assert deliver_due(store, notifiers) == (2, 0)
 
