@@ -108,4 +108,5 @@ def patient_status(text: str) -> str | None:
 
 def visit_reason(text: str) -> str:
     """The reason in the patient's words, short; "not given" when they skip."""
-    return "not given" if SKIP.match(text) else text.strip()[:MAX_REASON_LENGTH]
+    # No closing full stop or question mark: the summary adds its own ("about: the price.").
+    return "not given" if SKIP.match(text) else text.strip()[:MAX_REASON_LENGTH].rstrip(" .?!")

@@ -43,4 +43,5 @@ def test_patient_status_and_reason():
     assert patient_status("first time") == "new"
     assert visit_reason("skip") == "not given"
     assert visit_reason("sciatica in my left leg") == "sciatica in my left leg"
+    assert visit_reason("do you take insurance?") == "do you take insurance"  # the summary adds its own stop
     assert len(visit_reason("x" * 500)) == 200

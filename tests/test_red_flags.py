@@ -205,3 +205,20 @@ def test_a_classifier_only_red_flag_is_not_escalated():
                                 "intent_response_key": "faq/aftercare_soreness", "confidence": 0.8}}}})
     [result] = classifier.process([message])
     assert result.get("intent")["name"] == "faq"
+
+
+def test_an_unsure_red_flag_guess_taken_by_the_fallback_still_gets_a_sure_answer():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from clinic.nlp.red_flag_classifier import RedFlagClassifier
+
+    classifier = RedFlagClassifier(spacy.load(ensure_built()))
+    message = Message(data={
+        "text": "sitting at my desk kills my back",
+        "intent": {"name": "nlu_fallback", "confidence": 0.6},
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.6}, {"name": "red_flag", "confidence": 0.59},
+                           {"name": "faq", "confidence": 0.33}],
+        "response_selector": {"default": {"response": {"intent_response_key": "faq/sciatica_causes",
+                                                       "confidence": 0.67}}}})
+    [result] = classifier.process([message])
+    assert result.get("intent") == {"name": "faq", "confidence": 0.67}

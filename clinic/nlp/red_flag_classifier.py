@@ -77,7 +77,9 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
             if findings.flags:
                 logger.debug(f"Red flags {[f.flag for f in findings.flags]} override intent {intent}.")
                 _set_intent(message, RED_FLAG_INTENT, 1.0)
-            elif intent == RED_FLAG_INTENT:
+            elif RED_FLAG_INTENT in (intent, _classifier_guess(message)):
+                # Also when the fallback already took an unsure red_flag guess ("sitting at
+                # my desk kills my back"): the question behind it may still be clear.
                 _set_intent(message, *_next_confident_intent(message, self.confident))
         return messages
 
@@ -87,6 +89,12 @@ def _set_intent(message: Message, name: str, confidence: float) -> None:
     chosen = {INTENT_NAME_KEY: name, "confidence": confidence}
     message.set(INTENT, chosen, add_to_output=True)
     message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
+
+
+def _classifier_guess(message: Message) -> str | None:
+    """The intent classifier's first choice, before the fallback classifier's verdict."""
+    return next((r[INTENT_NAME_KEY] for r in message.get(INTENT_RANKING_KEY) or []
+                 if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME), None)
 
 
 def _next_confident_intent(message: Message, confident: float) -> tuple[str, float]:
