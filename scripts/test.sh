@@ -22,7 +22,7 @@ rm -rf results/heldout
 quietly rasa test nlu --nlu tests/nlu_heldout.yml --model "$MODEL" --out results/heldout
 python -m clinic.quality.heldout results/heldout
 
-echo "==> Red-flag safety net (tests/red_flags.yml)"
+echo "==> Safety net: crisis, emergencies and red flags (tests/red_flags.yml, tests/crisis_emergencies*.yml)"
 python -m clinic.quality.safety "$MODEL"
 
 echo "==> Conversation tests (tests/test_conversations.yml)"
