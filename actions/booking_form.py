@@ -158,4 +158,6 @@ class ValidateCallbackForm(SafetyFirst, ContactValidation, FormValidationAction)
 
     def validate_callback_question(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: Dict) -> Extracted:
+        if booking.is_acknowledgement(str(value)):
+            return {"callback_question": None}  # the form asks again
         return {"callback_question": booking.visit_reason(str(value))}

@@ -69,8 +69,19 @@ def find_name(text: str) -> str | None:
     return None
 
 
+# "ok" or "sure" typed while the form asks is a reply to the assistant, not a name or a question.
+ACKNOWLEDGEMENTS = {"ok", "okay", "k", "yes", "yeah", "yep", "no", "nope", "nah", "sure", "great", "fine", "cool",
+                    "thanks", "thank you", "alright", "got it", "hi", "hello", "hey"}
+
+
+def is_acknowledgement(text: str) -> bool:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split()) in ACKNOWLEDGEMENTS
+
+
 def name_from_answer(text: str) -> str | None:
     """The answer to "what is your name?": the introduced name or the text itself."""
+    if is_acknowledgement(text):
+        return None
     introduced = find_name(text)
     if introduced:
         return introduced

@@ -1,6 +1,8 @@
 """Reading booking details from what patients type."""
 from datetime import datetime
 
+import pytest
+
 from clinic.booking import (find_contact, find_name, find_preferred_time, name_from_answer,
                             patient_status, visit_reason)
 
@@ -45,3 +47,8 @@ def test_patient_status_and_reason():
     assert visit_reason("sciatica in my left leg") == "sciatica in my left leg"
     assert visit_reason("do you take insurance?") == "do you take insurance"  # the summary adds its own stop
     assert len(visit_reason("x" * 500)) == 200
+
+
+@pytest.mark.parametrize("reply", ["ok", "Yes!", "sure.", "great", "no"])
+def test_an_acknowledgement_is_not_a_name(reply):
+    assert name_from_answer(reply) is None

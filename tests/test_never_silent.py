@@ -9,9 +9,9 @@ red-flag message sent next is escalated.
 """
 import itertools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
-import pytest
 import yaml
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import ActionExecuted, UserUttered
@@ -74,56 +74,79 @@ HELP_CASES = list(itertools.product(STATES, NEEDS_HELP_AT_ONCE))
 
 
 CASES = list(itertools.product(STATES, one_message_per_intent().items()))
+PATIENTS_AT_ONCE = 3  # conversations in flight together: the matrix is a few hundred conversations
 
 
-@pytest.fixture(scope="module")
-def addresses():
+def address(n: int) -> str:
     """A loopback address per conversation, so the per-address rate limit never speaks for the assistant."""
-    return (f"127.0.{n // 250}.{n % 250 + 2}" for n in itertools.count())
+    return f"127.0.{n // 250}.{n % 250 + 2}"
+
+
+def reach(channel: str, state: str, source: str) -> tuple[dict, list[str]]:
+    """A new conversation brought to `state`; (its session, problems on the way)."""
+    session = new_session(channel, source=source)
+    problems = []
+    for said in STATES[state]:
+        status, _, answer = chat(channel, session, said, source=source)
+        if status != 200 or not answer["messages"]:
+            problems.append(f"no reply to {said!r} while reaching {state}")
+    return session, problems
+
+
+def all_problems(check, cases) -> list[str]:
+    """Runs check(n, case) for every case, a few conversations at a time; every problem found."""
+    with ThreadPoolExecutor(PATIENTS_AT_ONCE) as pool:
+        return [problem for found in pool.map(check, range(len(cases)), cases) for problem in found]
 
 
 def test_every_intent_exists_in_the_training_data():
     assert set(one_message_per_intent()) >= {"affirm", "deny", "faq", "red_flag", "defer_care", "book_appointment"}
 
 
-@pytest.mark.parametrize("state, intent_and_message", CASES,
-                         ids=[f"{state}: {intent}" for state, (intent, _) in CASES])
-def test_one_sensible_turn_then_a_red_flag_is_escalated(assistant, addresses, state, intent_and_message):
-    intent, message = intent_and_message
-    source = next(addresses)
-    session = new_session(assistant["channel"], source=source)
-    for said in STATES[state]:
-        status, _, reply = chat(assistant["channel"], session, said, source=source)
-        assert status == 200 and reply["messages"], f"no reply to {said!r} while reaching {state}"
+def test_one_sensible_turn_in_every_state_then_a_red_flag_is_escalated(assistant):
+    channel = assistant["channel"]
 
-    status, _, reply = chat(assistant["channel"], session, message, source=source)
-    texts = [m["text"] for m in reply["messages"]]
-    assert status == 200
-    assert 1 <= len(texts) <= 3, f"{intent} ({message!r}) {state}: {len(texts)} messages: {texts}"
-    assert all(t.strip() for t in texts), texts
-    assert len(set(texts)) == len(texts), f"{intent} ({message!r}) {state}: a message said twice: {texts}"
+    def check(n: int, case) -> list[str]:
+        state, (intent, message) = case
+        session, problems = reach(channel, state, address(n))
+        status, _, answer = chat(channel, session, message, source=address(n))
+        texts = [m["text"] for m in answer["messages"]] if status == 200 else []
+        where = f"{intent} ({message!r}) {state}"
+        if not 1 <= len(texts) <= 3:
+            problems.append(f"{where}: HTTP {status}, {len(texts)} messages: {texts}")
+        if not all(t.strip() for t in texts) or len(set(texts)) != len(texts):
+            problems.append(f"{where}: an empty message or one said twice: {texts}")
+        _, _, answer = chat(channel, session, RED_FLAG, source=address(n))
+        if emergency_reply() not in [m["text"] for m in answer["messages"]]:
+            problems.append(f"not escalated after {where}: {answer['messages']}")
+        return problems
 
-    status, _, reply = chat(assistant["channel"], session, RED_FLAG, source=source)
-    assert emergency_reply() in [m["text"] for m in reply["messages"]], \
-        f"not escalated after {intent} {state}: {reply['messages']}"
+    problems = all_problems(check, CASES)
+    assert not problems, f"{len(problems)} of {len(CASES)} conversations went wrong:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("state, message", HELP_CASES, ids=[f"{state}: {message}" for state, message in HELP_CASES])
-def test_crisis_and_emergencies_get_help_in_the_first_reply_in_every_state(assistant, addresses, state, message):
-    source = next(addresses)
-    session = new_session(assistant["channel"], source=source)
-    for said in STATES[state]:
-        chat(assistant["channel"], session, said, source=source)
-    status, _, answer = chat(assistant["channel"], session, message, source=source)
-    name, language = NEEDS_HELP_AT_ONCE[message]
-    assert status == 200
-    assert answer["messages"][0]["text"] == reply(name, language), f"{state}: {answer['messages']}"
-    if name == "utter_crisis":
-        assert all(not m["buttons"] for m in answer["messages"]), "no FAQ or booking buttons under crisis help"
+def test_crisis_and_emergencies_get_help_in_the_first_reply_in_every_state(assistant):
+    channel = assistant["channel"]
+
+    def check(n: int, case) -> list[str]:
+        state, message = case
+        source = address(len(CASES) + n)
+        session, problems = reach(channel, state, source)
+        status, _, answer = chat(channel, session, message, source=source)
+        name, language = NEEDS_HELP_AT_ONCE[message]
+        first = answer["messages"][0] if status == 200 and answer["messages"] else {}
+        if first.get("text") != reply(name, language):
+            problems.append(f"{state}: {message!r} got {answer}")
+        if name == "utter_crisis" and any(m["buttons"] for m in answer.get("messages", [])):
+            problems.append(f"{state}: {message!r}: FAQ or booking buttons under crisis help")
+        return problems
+
+    problems = all_problems(check, HELP_CASES)
+    assert not problems, f"{len(problems)} of {len(HELP_CASES)} conversations went wrong:\n" + "\n".join(problems)
 
 
 def test_the_circuit_breaker_never_tripped(assistant):
-    """Runs after the matrix above (same module, same assistant)."""
+    """Runs after the two matrices above (same module, same assistant)."""
     status, _, health = call(assistant["channel"] + "/")
     assert status == 200 and health["circuit_breaker_trips"] == 0
     assert "Circuit breaker tripped" not in (assistant["logs"] / "rasa.log").read_text()
