@@ -26,8 +26,8 @@ ALERT_TIERS = ("crisis", "emergency")
 def alert_clinic(conversation_id: Text, tier: Text) -> None:
     """One alert per conversation and tier; a database fault never delays the patient's reply."""
     try:
-        alert, created = booking_handoff.clinic_store().submit("alert", conversation_id, {"tier": tier},
-                                               sorted(configured_notifiers()))
+        store = booking_handoff.clinic_store()  # the same clinic database as booking requests
+        alert, created = store.submit("alert", conversation_id, {"tier": tier}, sorted(configured_notifiers()))
     except SQLAlchemyError as error:
         logger.error("safety alert could not be stored",
                      extra={"conversation": conversation_id, "tier": tier, "error": type(error).__name__})
