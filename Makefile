@@ -1,5 +1,5 @@
 # Thin verbs; each calls one script in scripts/.
-.PHONY: setup train run reload test bench
+.PHONY: setup train run reload shell test bench
 
 setup:   ## create .venv (Python 3.10), install pinned packages, build the spaCy pipeline
 	bash scripts/setup.sh
@@ -12,6 +12,9 @@ run:     ## set up, train if needed, start the assistant (Ctrl-C stops it)
 
 reload:  ## load the newly trained model into the running assistant (no restart)
 	.venv/bin/clinic model reload
+
+shell:   ## chat in Rasa's shell with the running assistant's actions (start `make run` first)
+	bash scripts/shell.sh
 
 test:    ## every gate: data validation, held-out NLU accuracy, conversations, pytest
 	bash scripts/test.sh

@@ -6,6 +6,7 @@
     clinic faq from-unanswered unanswered_questions.yml
     clinic faq baseline [RESULTS]
     clinic model reload [--url http://localhost:5005] [--model models/clinic.tar.gz]
+    clinic chat ["message" ...] [--url http://localhost:5005]
 """
 from __future__ import annotations
 
@@ -109,6 +110,12 @@ def reload(args) -> int:
     return 0
 
 
+def chat(args) -> int:
+    from clinic.chat_client import chat as converse, typed_lines
+
+    return converse(args.url, args.message or typed_lines())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="clinic", description="The clinic assistant's developer tools.")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -149,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     reload_verb.add_argument("--url", default=os.environ.get("CLINIC_RASA_URL", "http://localhost:5005"))
     reload_verb.add_argument("--model", default=str(PROJECT_ROOT / "models" / "clinic.tar.gz"))
     reload_verb.set_defaults(run=reload)
+
+    chat_verb = groups.add_parser("chat", help="chat with the running assistant through the widget's channel")
+    chat_verb.add_argument("message", nargs="*", help="messages to send in one conversation (none: type them)")
+    chat_verb.add_argument("--url", default=os.environ.get("CLINIC_RASA_URL", "http://localhost:5005"))
+    chat_verb.set_defaults(run=chat)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -19,6 +19,7 @@ BIN = Path(sys.executable).parent
 POSTGRES_URL = os.environ.get("CLINIC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CHANNEL_SECRET = "test-secret-for-the-patient-channel-0123456789"
 API_SECRET = "test-secret-for-rasa-http-api-0123456789abcdef"
+ACTION_SERVER_SECRET = "test-secret-for-the-action-server-0123456789"
 
 
 def free_port() -> int:
@@ -77,28 +78,31 @@ def wait_for(url, process, seconds=180):
 
 @contextlib.contextmanager
 def running_assistant(model, workdir: Path, clinic_env: dict, extra_env: dict | None = None,
-                      credentials: str = "credentials.yml", endpoints: str | None = None):
-    """Starts the three processes of `make run` on free ports; yields their addresses.
+                      credentials: str = "tests/credentials.yml", endpoints: str | None = None):
+    """Starts the three processes of `make run` on free ports, as `make run` does
+    (the clinic's launchers, loopback, secrets in the environment); yields their addresses.
 
+    `credentials` defaults to the tests' own file, which adds Rasa's `rest` channel.
     `endpoints` names an endpoints file whose ${CLINIC_ACTION_SERVER_URL} is this
     run's action server (deploy/endpoints.yml); by default a SQLite tracker store.
     """
     action_port, rasa_port, site_port = free_port(), free_port(), free_port()
     site = f"http://127.0.0.1:{site_port}"
     env = {**os.environ, **clinic_env, "CLINIC_CHANNEL_SECRET": CHANNEL_SECRET, "CLINIC_WIDGET_ORIGINS": site,
-           "CLINIC_API_JWT_SECRET": API_SECRET, "CLINIC_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+           "CLINIC_API_JWT_SECRET": API_SECRET, "CLINIC_ACTION_SERVER_SECRET": ACTION_SERVER_SECRET,
+           "CLINIC_BIND_ADDRESS": "127.0.0.1", "CLINIC_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
            "CLINIC_WEB_LIMIT_PER_IP": "100/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "20/minute", **(extra_env or {})}
     if endpoints is None:
         endpoints = workdir / "endpoints.yml"
         endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+            f'  headers:\n    Authorization: Bearer ${{CLINIC_ACTION_SERVER_SECRET}}\n'
             f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{workdir / "rasa.db"}"\n'
         )
     commands = {
-        "actions": [BIN / "rasa", "run", "actions", "--port", str(action_port)],
-        "rasa": [BIN / "rasa", "run", "--model", str(model), "--port", str(rasa_port),
-                 "--credentials", credentials, "--endpoints", str(endpoints),
-                 "--enable-api", "--jwt-secret", API_SECRET, "--jwt-method", "HS256"],
+        "actions": [BIN / "python", "-m", "clinic.servers.actions", "--port", str(action_port)],
+        "rasa": [BIN / "python", "-m", "clinic.servers.assistant", "--model", str(model), "--port", str(rasa_port),
+                 "--credentials", credentials, "--endpoints", str(endpoints)],
         "demo_site": [BIN / "python", "-m", "clinic.demo_site", "--port", str(site_port),
                       "--bot-url", f"http://127.0.0.1:{rasa_port}"],
     }
