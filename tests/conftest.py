@@ -42,7 +42,8 @@ def assistant(trained_model, tmp_path_factory, mailbox):
     """The running assistant, as `make run` starts it, with its own databases and mailbox."""
     workdir = tmp_path_factory.mktemp("assistant")
     clinic_env = {"CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}", "CLINIC_SMTP_HOST": "127.0.0.1",
-                  "CLINIC_SMTP_PORT": str(mailbox.port), "CLINIC_MAIL_TO": "desk@clinic.test"}
+                  "CLINIC_SMTP_PORT": str(mailbox.port), "CLINIC_MAIL_TO": "desk@clinic.test",
+                  "CLINIC_SMTP_SECURITY": "none"}  # the test mailbox speaks no TLS
     with running_assistant(trained_model, workdir, clinic_env) as servers:
         yield {**servers, "url": servers["rest"], "clinic_env": clinic_env,
                "store": ClinicStore(clinic_env["CLINIC_DB_URL"])}

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from clinic.notifications import EmailNotifier, WebhookNotifier, deliver_due, signature
+from clinic.notifications import EmailNotifier, WebhookNotifier, deliver_due, verify_webhook
 from clinic.store import ClinicStore
 from local_servers import free_port, start_smtp_server
 
@@ -31,7 +31,7 @@ def webhook_receiver():
             if state["fail"]:
                 self.send_response(503)
             else:
-                received.append((self.headers["X-Clinic-Signature"], body))
+                received.append((self.headers, body))
                 self.send_response(204)
             self.end_headers()
 
@@ -49,10 +49,14 @@ def store(tmp_path):
     return ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
 
 
+def clear_text_mail(port: int) -> EmailNotifier:
+    """The test mailbox has no TLS: clear text by explicit opt-out (tests/security/test_smtp_tls.py has TLS)."""
+    return EmailNotifier("127.0.0.1", port, "bot@clinic.test", "desk@clinic.test", security="none")
+
+
 def email_and_webhook(smtp_server, webhook_receiver) -> dict:
     """Notifiers for the test SMTP server and webhook receiver, as the worker would have them."""
-    return {"email": EmailNotifier("127.0.0.1", smtp_server[0], "bot@clinic.test", "desk@clinic.test"),
-            "webhook": WebhookNotifier(webhook_receiver[0], SECRET)}
+    return {"email": clear_text_mail(smtp_server[0]), "webhook": WebhookNotifier(webhook_receiver[0], SECRET)}
 
 
 def make_due_again(store):
@@ -70,19 +74,19 @@ def test_email_and_signed_webhook_are_delivered_once(store, smtp_server, webhook
     assert deliver_due(store, notifiers) == (0, 0)  # nothing sent twice
     [(recipients, mail)] = mailbox.messages
     assert recipients == ["desk@clinic.test"] and request.reference in mail and "Ana" in mail
-    [(sig, body)] = received
-    assert sig == signature(SECRET, body)
+    [(headers, body)] = received
+    assert verify_webhook(SECRET, headers, body)  # signed with a fresh timestamp
     assert json.loads(body)["reference"] == request.reference
 
 
 def test_a_mail_server_outage_delays_but_never_loses_a_request(store, smtp_server):
     smtp_port, mailbox = smtp_server
-    down = {"email": EmailNotifier("127.0.0.1", free_port(), "bot@clinic.test", "desk@clinic.test")}
+    down = {"email": clear_text_mail(free_port())}
     request, _ = store.submit("booking", "conv-2", {"patient_name": "Ben"}, ["email"])
     assert deliver_due(store, down) == (0, 1)
     assert deliver_due(store, down) == (0, 0)  # waits for its backoff
     make_due_again(store)
-    up = {"email": EmailNotifier("127.0.0.1", smtp_port, "bot@clinic.test", "desk@clinic.test")}
+    up = {"email": clear_text_mail(smtp_port)}
     assert deliver_due(store, up) == (1, 0)
     assert store.outbox_status(request.reference) == {"email": "sent"}
     assert len(mailbox.messages) == 1
