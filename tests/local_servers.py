@@ -90,7 +90,7 @@ def running_assistant(model, workdir: Path, clinic_env: dict, extra_env: dict | 
     site = f"http://127.0.0.1:{site_port}"
     env = {**os.environ, **clinic_env, "CLINIC_CHANNEL_SECRET": CHANNEL_SECRET, "CLINIC_WIDGET_ORIGINS": site,
            "CLINIC_API_JWT_SECRET": API_SECRET, "CLINIC_ACTION_SERVER_SECRET": ACTION_SERVER_SECRET,
-           "CLINIC_BIND_ADDRESS": "127.0.0.1", "CLINIC_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+           "CLINIC_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
            "CLINIC_WEB_LIMIT_PER_IP": "100/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "20/minute", **(extra_env or {})}
     if endpoints is None:
         endpoints = workdir / "endpoints.yml"
@@ -117,6 +117,7 @@ def running_assistant(model, workdir: Path, clinic_env: dict, extra_env: dict | 
         wait_for(f"{site}/", processes["demo_site"])
         yield {"rest": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", "rasa": f"http://127.0.0.1:{rasa_port}",
                "channel": f"http://127.0.0.1:{rasa_port}/webhooks/clinic_web",
+               "actions": f"http://127.0.0.1:{action_port}",
                "site": site, "tracker_store": workdir / "rasa.db", "logs": workdir,
                "pids": {name: process.pid for name, process in processes.items()}}
     finally:

@@ -5,11 +5,12 @@ import json
 from urllib.parse import urlsplit
 
 
-def call(url, method="GET", body=None, token=None, origin=None, source="127.0.0.1", raw=None):
+def call(url, method="GET", body=None, token=None, origin=None, source="127.0.0.1", raw=None,
+         content_type="application/json"):
     """Returns (status, headers, json body or None)."""
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60, source_address=(source, 0))
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": content_type}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if origin:

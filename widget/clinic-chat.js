@@ -8,6 +8,12 @@
  *           data-accent="#0b5d7a"
  *           data-greeting="Ask me about sciatica or dry needling."></script>
  *
+ * The chat is kept for this tab only (sessionStorage) and ended after
+ * data-idle-minutes (30) without a message, so the next person at a shared
+ * computer never sees it; "End chat" also revokes it on the server.
+ * data-remember="device" keeps it across tabs and restarts (localStorage) for
+ * sites that want that and are not used on shared computers.
+ *
  * Plain JS, no framework, no inline script or style (works under
  * `script-src 'self'; style-src 'self'`). Every text, from the patient or the
  * assistant, becomes DOM text nodes: only **bold**, line breaks, lists and
@@ -25,8 +31,8 @@
     open: "Chat with us",
     close: "Close",
     closeChat: "Close chat",
-    restart: "New chat",
-    restartChat: "Start a new chat",
+    restart: "End chat",
+    restartChat: "End this chat and start a new one",
     send: "Send",
     input: "Type your question",
     log: "Conversation",
@@ -42,6 +48,8 @@
   var botUrl = (data.botUrl || "").replace(/\/+$/, "");
   var api = botUrl + "/webhooks/clinic_web";
   var clinicName = data.clinicName || "Our clinic";
+  var storage = data.remember === "device" ? window.localStorage : window.sessionStorage;
+  var idleLimit = (Number(data.idleMinutes) || 30) * 60 * 1000;
   var storageKey = "clinic-chat:" + botUrl;
   var openKey = storageKey + ":open";
   var unread = 0;
@@ -208,8 +216,33 @@
 
   // ---------- the channel ----------
 
+  function stored() {
+    try { return JSON.parse(storage.getItem(storageKey)) || null; } catch (e) { return null; }
+  }
+
+  // The current chat, unless it has been idle too long (then it is ended on the server too).
   function session() {
-    try { return JSON.parse(localStorage.getItem(storageKey)) || null; } catch (e) { return null; }
+    var current = stored();
+    if (current && Date.now() - (current.lastActive || 0) > idleLimit) {
+      endSession(current);
+      return null;
+    }
+    return current;
+  }
+
+  function touch(current) {
+    current.lastActive = Date.now();
+    storage.setItem(storageKey, JSON.stringify(current));
+    return current;
+  }
+
+  // Forgets the chat here and revokes its token on the server (best effort: it expires anyway).
+  function endSession(current) {
+    storage.removeItem(storageKey);
+    if (current) {
+      request("DELETE", "/sessions/" + encodeURIComponent(current.session_id), null, current.token)
+        .catch(function () { return null; });
+    }
   }
 
   function request(method, path, body, token) {
@@ -228,13 +261,12 @@
     if (current) { return Promise.resolve(current); }
     return request("POST", "/sessions").then(function (answer) {
       if (!answer.ok) { throw answer; }
-      localStorage.setItem(storageKey, JSON.stringify(answer.json));
-      return answer.json;
+      return touch(answer.json);
     });
   }
 
   function explain(failure) {
-    if (failure && failure.status === 401) { localStorage.removeItem(storageKey); }
+    if (failure && failure.status === 401) { storage.removeItem(storageKey); }
     addMessage("notice", (failure && failure.json && failure.json.message) || LABELS.offline);
   }
 
@@ -252,7 +284,7 @@
     showReplies([]);
     setBusy(true);
     ensureSession().then(function (current) {
-      return request("POST", "/sessions/" + encodeURIComponent(current.session_id) + "/messages",
+      return request("POST", "/sessions/" + encodeURIComponent(touch(current).session_id) + "/messages",
                      { message: text }, current.token);
     }).then(function (answer) {
       if (!answer.ok) { throw answer; }
@@ -302,7 +334,7 @@
     if (event.key === "Escape") { setOpen(false); launcher.focus(); }
   });
   restartButton.addEventListener("click", function () {
-    localStorage.removeItem(storageKey);
+    endSession(stored());
     log.textContent = "";
     showReplies([]);
     send(HIDDEN_GREETING);
@@ -321,8 +353,12 @@
   // Another tab started a new chat or wrote to this one: show the same conversation here.
   window.addEventListener("storage", function (event) { if (event.key === storageKey) { loadHistory(); } });
   document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && !busy && session()) { loadHistory(); }
+    if (!document.hidden && !busy) { loadHistory(); }
   });
+  // An idle chat left open on screen is cleared, not left for the next person to read.
+  window.setInterval(function () {
+    if (stored() && !session()) { log.textContent = ""; showReplies([]); }
+  }, 30 * 1000);
 
   function start() {
     var stylesheet = document.createElement("link");

@@ -2,13 +2,15 @@
 
 The server, never the browser, chooses the session id. The token is a JWT
 (HS256) whose subject is that id, so a visitor can only read and write the
-conversation they were given.
+conversation they were given. A session ended by the patient ("End chat") is
+refused from then on (`revocations.py`).
 """
 from __future__ import annotations
 
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import jwt
 
@@ -27,13 +29,14 @@ class PatientSession:
 
 
 class PatientSessions:
-    def __init__(self, secret: str, lifetime_seconds: int):
+    def __init__(self, secret: str, lifetime_seconds: int, is_revoked: Callable[[str], bool] = lambda _: False):
         if len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(
                 f"the patient channel secret must be at least {MIN_SECRET_LENGTH} characters "
                 "(set CLINIC_CHANNEL_SECRET; `make run` creates one in .channel-secret)")
         self._secret = secret
         self._lifetime = lifetime_seconds
+        self._is_revoked = is_revoked
 
     def start(self) -> PatientSession:
         session_id = "web-" + secrets.token_urlsafe(18)  # 144 random bits
@@ -42,8 +45,8 @@ class PatientSessions:
                            self._secret, algorithm=ALGORITHM)
         return PatientSession(session_id, token)
 
-    def verify(self, authorization: str | None, session_id: str) -> None:
-        """Raises SessionRefused unless `authorization` is a valid bearer token for `session_id`."""
+    def verify(self, authorization: str | None, session_id: str) -> dict:
+        """The token's claims; raises SessionRefused unless `authorization` is a valid bearer token for `session_id`."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise SessionRefused("no bearer token")
@@ -54,3 +57,6 @@ class PatientSessions:
             raise SessionRefused(type(error).__name__) from None
         if not secrets.compare_digest(claims["sub"], session_id):
             raise SessionRefused("token belongs to another session")
+        if self._is_revoked(session_id):
+            raise SessionRefused("the patient ended this session")
+        return claims

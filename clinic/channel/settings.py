@@ -5,10 +5,15 @@
 | (secret only)       | CLINIC_CHANNEL_SECRET         | required       |
 | allowed_origins     | CLINIC_WIDGET_ORIGINS (comma) | none           |
 | max_message_length  | CLINIC_WEB_MAX_MESSAGE_LENGTH | 500            |
-| session_days        | CLINIC_WEB_SESSION_DAYS       | 30             |
+| session_days        | CLINIC_WEB_SESSION_DAYS       | 1              |
 | limit_per_session   | CLINIC_WEB_LIMIT_PER_SESSION  | 20/minute      |
 | limit_per_ip        | CLINIC_WEB_LIMIT_PER_IP       | 60/minute      |
 | limits_storage      | CLINIC_WEB_LIMITS_STORAGE     | memory         |
+| commands            | (none)                        | ["/greet"]     |
+
+`commands` are the "/intent" messages a patient's browser may always send (the
+widget's hidden greeting); any other "/..." is passed on only as a quick reply
+the assistant just offered (patient_text.py).
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ class ChannelSettings:
     limit_per_session: RateLimit
     limit_per_ip: RateLimit
     limits_storage: str | None
+    commands: frozenset[str]
 
     @classmethod
     def load(cls, credentials: dict | None, environ=None) -> "ChannelSettings":
@@ -49,9 +55,10 @@ class ChannelSettings:
             secret=environ.get("CLINIC_CHANNEL_SECRET", ""),
             allowed_origins=frozenset(origins),
             max_message_length=int(setting("max_message_length", "CLINIC_WEB_MAX_MESSAGE_LENGTH", 500)),
-            session_days=int(setting("session_days", "CLINIC_WEB_SESSION_DAYS", 30)),
+            session_days=int(setting("session_days", "CLINIC_WEB_SESSION_DAYS", 1)),
             limit_per_session=RateLimit.parse(
                 setting("limit_per_session", "CLINIC_WEB_LIMIT_PER_SESSION", "20/minute")),
             limit_per_ip=RateLimit.parse(setting("limit_per_ip", "CLINIC_WEB_LIMIT_PER_IP", "60/minute")),
             limits_storage=setting("limits_storage", "CLINIC_WEB_LIMITS_STORAGE", None),
+            commands=frozenset(credentials.get("commands") or ["/greet"]),
         )

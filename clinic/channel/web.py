@@ -4,9 +4,11 @@ Routes, under /webhooks/clinic_web/:
   POST /sessions                        -> 201 {"session_id", "token"}   a new visitor
   POST /sessions/<id>/messages          -> {"messages": [...]}           Authorization: Bearer <token>
   GET  /sessions/<id>/history           -> {"messages": [...]}           the visitor's own transcript
+  DELETE /sessions/<id>                 -> 204                           "End chat": the token stops working
 Unlike Rasa's `rest` channel the browser never picks the conversation id, every
-message is checked against its signed token, messages are capped in length,
-callers are rate limited (429) and only the clinic's own origins get CORS.
+message is checked against its signed token, messages are capped in length and
+cleaned, "/commands" pass only as offered quick replies, callers are rate
+limited (429) and only the clinic's own origins get CORS.
 """
 from __future__ import annotations
 
@@ -22,17 +24,20 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from clinic.channel.circuit_breaker import circuit_breaker
+from clinic.channel.patient_text import as_sent, clean, offered_payloads
 from clinic.channel.rate_limits import RateLimit, rate_limiter
+from clinic.channel.revocations import RevokedSessions
 from clinic.channel.sessions import PatientSessions, SessionRefused
 from clinic.channel.settings import ChannelSettings
 from clinic.channel.transcript import quick_replies, transcript
 from clinic.profile import clinic_profile
+from clinic.store import ClinicStore
 
 logger = logging.getLogger(__name__)
 
 MESSAGES_FILE = Path(__file__).with_name("messages.yml")
 CORS_HEADERS = {
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": "Authorization, Content-Type",
     "Access-Control-Max-Age": "600",
 }
@@ -63,7 +68,8 @@ class ClinicWebInput(InputChannel):
 
     def __init__(self, settings: ChannelSettings):
         self.settings = settings
-        self.sessions = PatientSessions(settings.secret, settings.session_days * 86400)
+        self.ended = RevokedSessions(ClinicStore().engine)
+        self.sessions = PatientSessions(settings.secret, settings.session_days * 86400, self.ended.is_revoked)
         self.limiter = rate_limiter(settings.limits_storage)
 
     async def _limited(self, key: str, limit: RateLimit) -> response.HTTPResponse | None:
@@ -71,6 +77,12 @@ class ClinicWebInput(InputChannel):
         if wait:
             return refusal(429, "rate_limited", {"Retry-After": str(max(1, round(wait)))})
         return None
+
+    async def _offered(self, agent, session_id: str) -> set[str]:
+        """What a "/..." message may be: the quick replies just shown, or an always-allowed command."""
+        tracker = await agent.tracker_store.retrieve(session_id)
+        shown = offered_payloads(e.as_dict() for e in reversed(tracker.events)) if tracker else []
+        return set(shown) | self.settings.commands
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("clinic_web", __name__)
@@ -89,8 +101,7 @@ class ClinicWebInput(InputChannel):
             refused = refuse_origin_or_preflight(request)
             if refused:
                 return refused
-            if request.method == "POST":
-                return await self._limited(f"ip:{request.remote_addr or request.ip}", settings.limit_per_ip)
+            return await self._limited(f"ip:{request.remote_addr or request.ip}", settings.limit_per_ip)
 
         @bp.middleware("response")
         async def allow_clinic_origin(request: Request, resp):
@@ -129,11 +140,13 @@ class ClinicWebInput(InputChannel):
             except Exception:  # broken JSON gets the same polite answer as no text
                 body = None
             text = body.get("message") if isinstance(body, dict) else None
-            text = text.strip() if isinstance(text, str) else ""
-            if not text:
-                return refusal(400, "empty")
+            text = clean(text) if isinstance(text, str) else ""
             if len(text) > settings.max_message_length:
                 return refusal(413, "too_long", max_length=settings.max_message_length)
+            if text.startswith("/"):
+                text = as_sent(text, await self._offered(request.app.ctx.agent, session_id))
+            if not text:
+                return refusal(400, "empty")
 
             collector = CollectingOutputChannel()
             circuit_breaker.watch(request.app.ctx.agent.processor)
@@ -155,8 +168,21 @@ class ClinicWebInput(InputChannel):
                 self.sessions.verify(request.headers.get("authorization"), session_id)
             except SessionRefused:
                 return refusal(401, "session_refused")
+            limited = await self._limited(f"session:{session_id}", settings.limit_per_session)
+            if limited:
+                return limited
             tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(session_id)
             events = [event.as_dict() for event in tracker.events] if tracker else []
             return response.json({"messages": transcript(events)})
+
+        @bp.route("/sessions/<session_id:str>", methods=["DELETE", "OPTIONS"])
+        async def end_session(request: Request, session_id: str):
+            try:
+                claims = self.sessions.verify(request.headers.get("authorization"), session_id)
+            except SessionRefused:
+                return refusal(401, "session_refused")
+            self.ended.revoke(session_id, claims["exp"])
+            logger.info("patient ended session %s", session_id)
+            return response.empty(status=204)
 
         return bp
