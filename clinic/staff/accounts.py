@@ -1,7 +1,9 @@
 """Staff accounts, logins and console sessions.
 
-Passwords are hashed with argon2id. Failed logins are counted per account and
-per address; too many in the throttle window refuse further tries for a while.
+Passwords are hashed with argon2id. Failed logins are counted per address: after
+a few, that address waits before its next try, longer after each failure. An
+account is never locked, so nobody can lock a colleague out by guessing wrong
+from elsewhere, and the real user still logs in from their own computer.
 Sessions live server-side: the cookie carries a random token, the table only
 its SHA-256, so a leaked database does not hand out sessions.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,9 +25,10 @@ from clinic.store import now
 
 ROLES = ("staff", "admin")
 MIN_PASSWORD_LENGTH = 12
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
+THROTTLE_WINDOW = timedelta(hours=1)  # failures older than this are forgotten
+FREE_FAILURES = 5  # per address in the window, before it has to wait
+FIRST_WAIT = timedelta(seconds=30)  # then doubled after each further failure ...
+LONGEST_WAIT = timedelta(minutes=15)  # ... up to this
 
 hasher = PasswordHasher()
 # Checked against when the account does not exist, so timing does not tell.
@@ -37,7 +40,19 @@ class AccountError(ValueError):
 
 
 class LoginThrottled(Exception):
-    """Too many failed logins recently for this account or address."""
+    """Too many failed logins recently from this address: it must wait."""
+
+    def __init__(self, wait: timedelta):
+        super().__init__(f"wait {wait}")
+        self.wait = wait
+
+
+def backoff(failures: int) -> timedelta:
+    """How long an address waits after its latest failure, given its failures in the window."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    doublings = min(failures - FREE_FAILURES, 16)  # far past the longest wait already, and no overflow
+    return min(FIRST_WAIT * 2 ** doublings, LONGEST_WAIT)
 
 
 @dataclass(frozen=True)
@@ -75,25 +90,25 @@ class StaffAccounts:
         with self.engine.connect() as db:
             return list(db.execute(select(accounts_table.c.username).order_by(accounts_table.c.username)).scalars())
 
+    def exists(self, username: str) -> bool:
+        with self.engine.connect() as db:
+            return db.execute(select(accounts_table.c.id)
+                              .where(accounts_table.c.username == username.strip().lower())).first() is not None
+
     def log_in(self, username: str, password: str, address: str) -> str | None:
         """A new session token for a right password, None for a wrong one; raises LoginThrottled."""
         username = username.strip().lower()
-        since = now() - THROTTLE_WINDOW
         with self.engine.begin() as db:
-            failures = lambda column, value: db.execute(  # noqa: E731
-                select(func.count()).select_from(login_failures_table)
-                .where(column == value, login_failures_table.c.at > since)).scalar_one()
-            if (failures(login_failures_table.c.username, username) >= MAX_FAILURES_PER_ACCOUNT
-                    or failures(login_failures_table.c.address, address) >= MAX_FAILURES_PER_ADDRESS):
-                raise LoginThrottled()
+            self._check_backoff(db, address)
             account = db.execute(select(accounts_table).where(accounts_table.c.username == username)).first()
             try:
                 hasher.verify(account.password_hash if account else UNKNOWN_ACCOUNT_HASH, password)
                 valid = account is not None
             except (VerificationError, InvalidHashError):
                 valid = False
-            if not valid:
-                db.execute(insert(login_failures_table).values(username=username, address=address, at=now()))
+            if not valid:  # the username only if it is an account: never a string an attacker chose
+                db.execute(insert(login_failures_table).values(
+                    username=account.username if account else "", address=address[:64], at=now()))
                 return None
             if hasher.check_needs_rehash(account.password_hash):
                 db.execute(update(accounts_table).where(accounts_table.c.id == account.id)
@@ -103,6 +118,18 @@ class StaffAccounts:
                 token_hash=_digest(token), username=username, csrf_token=secrets.token_urlsafe(32),
                 created_at=now(), last_seen_at=now()))
             return token
+
+    @staticmethod
+    def _check_backoff(db, address: str) -> None:
+        failures, latest = db.execute(
+            select(func.count(), func.max(login_failures_table.c.at))
+            .where(login_failures_table.c.address == address[:64],
+                   login_failures_table.c.at > now() - THROTTLE_WINDOW)).one()
+        if not failures:
+            return
+        wait = _aware(latest) + backoff(failures) - now()
+        if wait > timedelta(0):
+            raise LoginThrottled(wait)
 
     def session(self, token: str | None) -> StaffSession | None:
         """The live session for a cookie token; idle sessions are ended here."""
@@ -115,8 +142,7 @@ class StaffAccounts:
                 .where(sessions_table.c.token_hash == _digest(token))).first()
             if row is None:
                 return None
-            last_seen = row.last_seen_at if row.last_seen_at.tzinfo else row.last_seen_at.replace(tzinfo=now().tzinfo)
-            if now() - last_seen > self.idle_timeout:
+            if now() - _aware(row.last_seen_at) > self.idle_timeout:
                 db.execute(delete(sessions_table).where(sessions_table.c.token_hash == row.token_hash))
                 return None
             db.execute(update(sessions_table).where(sessions_table.c.token_hash == row.token_hash)
@@ -126,6 +152,10 @@ class StaffAccounts:
     def log_out(self, token: str) -> None:
         with self.engine.begin() as db:
             db.execute(delete(sessions_table).where(sessions_table.c.token_hash == _digest(token)))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
 
 
 def _digest(token: str) -> str:

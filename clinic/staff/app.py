@@ -15,7 +15,7 @@ from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.pages import add_pages
 from clinic.staff.reviews import ConversationReviews
-from clinic.staff.web import HERE, Console, add_security_and_login
+from clinic.staff.web import HERE, Console, add_security_and_login, path_segment
 from clinic.store import ClinicStore
 
 
@@ -28,6 +28,7 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
         secure_cookies=os.environ.get("CLINIC_STAFF_SECURE_COOKIES", "") == "1",
         templates=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True),
     )
+    console.templates.filters["path_segment"] = path_segment
     app = Sanic("clinic_staff_console")
     app.ctx.console = console
     add_security_and_login(app, console)

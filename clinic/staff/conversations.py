@@ -3,6 +3,10 @@
 The tracker store's `events` table (sender_id, type_name, timestamp,
 intent_name, action_name, data) is read with SQLAlchemy only: the console never
 imports Rasa. SQLite `rasa.db` by default; CLINIC_TRACKER_DB_URL for PostgreSQL.
+
+The store can hold years of conversations, so SQL picks and orders them (dates,
+and events a flag or an intent needs) and a page reads only its own events;
+what SQL cannot decide exactly (flags, words) is checked here, a batch at a time.
 """
 from __future__ import annotations
 
@@ -10,13 +14,19 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
+from itertools import islice
+from typing import Iterable, Iterator
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, func, select
+from sqlalchemy import (
+    Column, Float, Integer, MetaData, String, Table, Text, and_, case, create_engine, delete, func, or_, select,
+)
 
 from clinic import PROJECT_ROOT
 from clinic.nlp.tiers import most_serious
+from clinic.staff.paging import Page, page_of
 
 DEFAULT_TRACKER_URL = f"sqlite:///{PROJECT_ROOT / 'rasa.db'}"
+BATCH = 100  # conversations whose events are read from the store at a time
 
 # What counts as "the assistant could not answer" (see data/rules.yml and data/faq/ask_the_clinic.yml).
 FALLBACK_RESPONSES = {"utter_rephrase", "utter_default"}
@@ -172,6 +182,57 @@ class ConversationFilter:
     intent: str | None = None
     text: str | None = None
     red_flag_tier: str | None = None
+    any_flag: tuple[str, ...] = ()  # at least one of these flags
+    only: frozenset[str] | None = None  # these conversations only (those with a staff tag, say)
+
+    @property
+    def decided_in_sql(self) -> bool:
+        """True when SQL alone tells which conversations match, so it can count and page them."""
+        return not (self.flag or self.any_flag or self.red_flag_tier or self.intent or self.text)
+
+    def matches(self, conversation: Conversation) -> bool:
+        """The checks SQL can only narrow down: they need the conversation's events folded."""
+        return ((not self.flag or self.flag in conversation.flags)
+                and (not self.any_flag or bool(conversation.flags.intersection(self.any_flag)))
+                and (not self.red_flag_tier or conversation.red_flag_tier == self.red_flag_tier)
+                and (not self.intent or self.intent in conversation.intents)
+                and (not self.text or conversation.matches(self.text)))
+
+
+def _flag_events(flag: str):
+    """Events a conversation must have to get `flag`: SQL narrows with them, `build_conversation` decides."""
+    e = events_table.c
+    tier_set = and_(e.type_name == "slot", e.action_name == "red_flag_tier")  # Rasa keeps a slot's name there
+
+    def bot_said(*responses):  # a bot event's JSON holds its response name ("utter_action")
+        return and_(e.type_name == "bot", or_(*(e.data.like(f'%"{name}%') for name in sorted(responses))))
+
+    needs = {
+        "crisis": and_(tier_set, e.data.like("%crisis%")),
+        "red_flag": tier_set,
+        "unanswered": or_(e.intent_name == "nlu_fallback", e.action_name == "action_default_fallback",
+                          bot_said(*FALLBACK_RESPONSES, NOT_IN_ARTICLE_PREFIX)),
+        "out_of_scope": or_(e.intent_name == "out_of_scope", bot_said(*OUT_OF_SCOPE_RESPONSES)),
+        **{kind: e.action_name == action for action, kind in SUBMIT_ACTIONS.items()},
+    }
+    return needs[flag]
+
+
+def _narrowing(wanted: ConversationFilter):
+    """Per filter, the events a matching conversation must have."""
+    e = events_table.c
+    if wanted.since:
+        yield e.timestamp >= _day_start(wanted.since)
+    if wanted.until:
+        yield e.timestamp < _day_start(wanted.until) + 86400
+    if wanted.flag:
+        yield _flag_events(wanted.flag)
+    if wanted.any_flag:
+        yield or_(*(_flag_events(flag) for flag in wanted.any_flag))
+    if wanted.red_flag_tier:
+        yield and_(_flag_events("red_flag"), e.data.like(f"%{wanted.red_flag_tier}%"))
+    if wanted.intent:
+        yield and_(e.type_name == "user", e.intent_name == wanted.intent)
 
 
 class TrackerStoreReader:
@@ -179,41 +240,64 @@ class TrackerStoreReader:
         self.url = url or os.environ.get("CLINIC_TRACKER_DB_URL") or DEFAULT_TRACKER_URL
         self.engine = create_engine(self.url, future=True, pool_pre_ping=True)
 
-    def _rows(self, conversation_ids=None, since: date | None = None, until: date | None = None):
-        query = select(events_table.c.sender_id, events_table.c.timestamp, events_table.c.data)
-        if conversation_ids is not None:
-            query = query.where(events_table.c.sender_id.in_(conversation_ids))
-        if since or until:
-            active = select(events_table.c.sender_id).distinct()
-            if since:
-                active = active.where(events_table.c.timestamp >= _day_start(since))
-            if until:
-                active = active.where(events_table.c.timestamp < _day_start(until) + 86400)
-            query = query.where(events_table.c.sender_id.in_(active))
+    def _candidates(self, wanted: ConversationFilter):
+        """A query for the ids of the conversations SQL finds for `wanted`, latest activity first."""
+        e = events_table.c
+        query = (select(e.sender_id).group_by(e.sender_id)
+                 .having(func.sum(case((e.type_name.in_(("user", "bot")), 1), else_=0)) > 0)  # something was said
+                 .order_by(func.max(e.timestamp).desc(), e.sender_id))
+        for events in _narrowing(wanted):
+            query = query.where(e.sender_id.in_(select(e.sender_id).where(events)))
+        if wanted.only is not None:
+            query = query.where(e.sender_id.in_(sorted(wanted.only)))
+        return query
+
+    def _run(self, query) -> list:
         with self.engine.connect() as db:
             if not self.engine.dialect.has_table(db, "events"):
                 return []
-            return list(db.execute(query.order_by(events_table.c.sender_id, events_table.c.id)))
+            return list(db.execute(query))
+
+    def _rows(self, conversation_ids: list[str]):
+        query = (select(events_table.c.sender_id, events_table.c.timestamp, events_table.c.data)
+                 .where(events_table.c.sender_id.in_(conversation_ids)).order_by(events_table.c.id))
+        return self._run(query)
+
+    def _built(self, conversation_ids: Iterable[str]) -> Iterator[Conversation]:
+        """The conversations, in the order given, reading the events of BATCH of them at a time."""
+        ids = iter(conversation_ids)
+        while batch := list(islice(ids, BATCH)):
+            rows_of = {}
+            for row in self._rows(batch):
+                rows_of.setdefault(row.sender_id, []).append(row)
+            for conversation_id in batch:
+                conversation = build_conversation(conversation_id, rows_of.get(conversation_id, []))
+                if conversation and conversation.turns:
+                    yield conversation
+
+    def each(self, wanted: ConversationFilter = ConversationFilter()) -> Iterator[Conversation]:
+        """The matching conversations, latest activity first, never all in memory at once."""
+        ids = [row.sender_id for row in self._run(self._candidates(wanted))]
+        return (c for c in self._built(ids) if wanted.matches(c))
 
     def conversations(self, wanted: ConversationFilter = ConversationFilter()) -> list[Conversation]:
         """Newest first, filtered by date of activity, flag, intent and text."""
-        found, rows_of = [], {}
-        for row in self._rows(since=wanted.since, until=wanted.until):
-            rows_of.setdefault(row.sender_id, []).append(row)
-        for conversation_id, rows in rows_of.items():
-            conversation = build_conversation(conversation_id, rows)
-            if not conversation or not conversation.turns:
-                continue
-            if wanted.flag and wanted.flag not in conversation.flags:
-                continue
-            if wanted.red_flag_tier and conversation.red_flag_tier != wanted.red_flag_tier:
-                continue
-            if wanted.intent and wanted.intent not in conversation.intents:
-                continue
-            if wanted.text and not conversation.matches(wanted.text):
-                continue
-            found.append(conversation)
-        return sorted(found, key=lambda c: c.last_at, reverse=True)
+        return list(self.each(wanted))
+
+    def page(self, wanted: ConversationFilter, number: int = 1, size: int = 50) -> Page:
+        """Page `number` of the matching conversations, newest first."""
+        if not wanted.decided_in_sql:  # fold conversations in order until the page (and one more) is found
+            return page_of(list(islice(self.each(wanted), (number - 1) * size, number * size + 1)), number, size)
+        candidates = self._candidates(wanted)
+        ids = [row.sender_id for row in self._run(candidates.limit(size + 1).offset((number - 1) * size))]
+        counted = self._run(select(func.count()).select_from(candidates.order_by(None).subquery()))
+        return Page(list(self._built(ids[:size])), number, len(ids) > size, counted[0][0] if counted else 0)
+
+    def intents(self) -> list[str]:
+        """Every intent a patient message was understood as (for the filter's list)."""
+        e = events_table.c
+        query = select(e.intent_name).distinct().where(e.type_name == "user", e.intent_name.isnot(None))
+        return sorted(row.intent_name for row in self._run(query))
 
     def conversation(self, conversation_id: str) -> Conversation | None:
         rows = self._rows([conversation_id])

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from sanic import Sanic, response
 from sanic.request import Request
 
 from clinic.nlp.tiers import ESCALATION_TIERS as TIERS
+from clinic.staff.audit import AuditFilter
 from clinic.staff.conversations import FLAGS, ConversationFilter
 from clinic.staff.dashboard import at_a_glance, bar_chart
-from clinic.staff.privacy import mask
+from clinic.staff.paging import page_number
+from clinic.staff.privacy import mask, mask_details
 from clinic.staff.reviews import Review, parse_tags
-from clinic.staff.unanswered import as_nlu_yaml, group_questions, unanswered_questions
-from clinic.staff.web import Console, address, refused, render
+from clinic.staff.unanswered import (
+    MOST_GROUPED, UNANSWERED_FLAGS, as_nlu_yaml, group_questions, unanswered_questions,
+)
+from clinic.staff.web import Console, address, admin_only, path_segment, refused, render
 from clinic.store import KINDS, STATUSES
 
-LIST_LIMIT = 200
+PAGE_SIZE = 50  # conversations on a page
+AUDIT_PAGE_SIZE = 100
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _day(text: str | None) -> date | None:
@@ -53,14 +60,13 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
     @app.get("/conversations")
     async def conversations(request: Request):
         wanted = conversation_filter(request.args)
-        found = console.tracker.conversations(wanted)
-        reviews = console.reviews.all_for([c.conversation_id for c in found[:LIST_LIMIT]])
         tag = (request.args.get("tag") or "").strip().lower()
         if tag:
-            found = [c for c in found if tag in reviews.get(c.conversation_id, Review()).tags]
-        intents = sorted({i for c in console.tracker.conversations() for i in c.intents})
-        return render(request, "conversations.html", conversations=found[:LIST_LIMIT], total=len(found),
-                      reviews=reviews, wanted=wanted, tag=tag, flags=FLAGS, tiers=TIERS, intents=intents,
+            wanted = replace(wanted, only=frozenset(console.reviews.tagged(tag)))
+        page = console.tracker.page(wanted, page_number(request.args.get("page")), PAGE_SIZE)
+        return render(request, "conversations.html", page=page,
+                      reviews=console.reviews.all_for([c.conversation_id for c in page.items]),
+                      wanted=wanted, tag=tag, flags=FLAGS, tiers=TIERS, intents=console.tracker.intents(),
                       mask=mask, request_query=request.query_string)
 
     def transcript_page(request: Request, conversation_id: str, revealed: bool):
@@ -75,29 +81,42 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
                       review=console.reviews.get(conversation_id), flags=FLAGS,
                       csrf_token=request.ctx.staff.csrf_token)
 
-    @app.get("/conversations/<conversation_id:str>")
+    # unquote: a conversation id may hold "/" (Rasa's REST channel takes any sender id), so links
+    # percent-encode it (web.path_segment) and the route decodes it.
+    @app.get("/conversations/<conversation_id:str>", unquote=True)
     async def transcript(request: Request, conversation_id: str):
         return transcript_page(request, conversation_id, revealed=False)
 
-    @app.post("/conversations/<conversation_id:str>/reveal")
+    @app.post("/conversations/<conversation_id:str>/reveal", unquote=True)
     async def reveal(request: Request, conversation_id: str):
         return transcript_page(request, conversation_id, revealed=True)
 
-    @app.post("/conversations/<conversation_id:str>/review")
+    @app.post("/conversations/<conversation_id:str>/review", unquote=True)
     async def review(request: Request, conversation_id: str):
         form = request.form
         console.reviews.save(conversation_id, Review(
             reviewed=form.get("reviewed") == "yes", tags=parse_tags(form.get("tags") or ""),
             notes=(form.get("notes") or "").strip()), request.ctx.staff.username)
-        return response.redirect(f"/conversations/{conversation_id}", status=303)
+        return response.redirect(f"/conversations/{path_segment(conversation_id)}", status=303)
+
+    def inbox_page(request: Request, requests: list, revealed: str | None = None, **filters):
+        return render(request, "inbox.html", requests=requests, revealed=revealed, mask_details=mask_details,
+                      statuses=STATUSES, kinds=KINDS, staff_names=console.accounts.usernames(),
+                      csrf_token=request.ctx.staff.csrf_token, **filters)
 
     @app.get("/inbox")
     async def inbox(request: Request):
         status = request.args.get("status") if request.args.get("status") in STATUSES else None
         kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
-        return render(request, "inbox.html", requests=console.store.requests(status=status, kind=kind),
-                      status_filter=status, kind=kind, statuses=STATUSES, kinds=KINDS,
-                      staff_names=console.accounts.usernames(), csrf_token=request.ctx.staff.csrf_token)
+        return inbox_page(request, console.store.requests(status=status, kind=kind), status_filter=status, kind=kind)
+
+    @app.post("/inbox/<reference:str>/reveal")
+    async def reveal_request(request: Request, reference: str):
+        found = console.store.get(reference)
+        if found is None:
+            return refused(request, "There is no such request.", status=404)
+        console.audit.record(request.ctx.staff.username, "reveal_request", found.reference, address(request))
+        return inbox_page(request, [found], revealed=found.reference)
 
     @app.post("/inbox/<reference:str>")
     async def update_request(request: Request, reference: str):
@@ -110,21 +129,28 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         console.audit.record(request.ctx.staff.username, "update_request", reference, address(request))
         return response.redirect("/inbox", status=303)
 
+    def unanswered_groups(request: Request):
+        """Groups of the newest unanswered questions, and how many older ones were left out."""
+        wanted = replace(conversation_filter(request.args), any_flag=UNANSWERED_FLAGS)
+        questions = unanswered_questions(console.tracker.each(wanted))
+        return group_questions(questions[:MOST_GROUPED]), max(len(questions) - MOST_GROUPED, 0)
+
     @app.get("/unanswered")
     async def unanswered(request: Request):
-        wanted = conversation_filter(request.args)
-        groups = group_questions(unanswered_questions(console.tracker.conversations(wanted)))
-        return render(request, "unanswered.html", groups=groups, wanted=wanted)
+        groups, left_out = unanswered_groups(request)
+        return render(request, "unanswered.html", groups=groups, left_out=left_out,
+                      wanted=conversation_filter(request.args), request_query=request.query_string)
 
     @app.get("/unanswered.yml")
     async def unanswered_export(request: Request):
-        groups = group_questions(unanswered_questions(console.tracker.conversations(conversation_filter(request.args))))
+        groups, _ = unanswered_groups(request)
         console.audit.record(request.ctx.staff.username, "export", "unanswered questions (NLU YAML)", address(request))
         return response.text(as_nlu_yaml(groups, datetime.now(timezone.utc).date()), content_type="text/yaml",
                              headers={"Content-Disposition": 'attachment; filename="unanswered_questions.yml"'})
 
     @app.get("/export/conversations.csv")
-    async def conversations_csv(request: Request):  # admins only (web.ADMIN_PATHS)
+    @admin_only
+    async def conversations_csv(request: Request):
         found = console.tracker.conversations(conversation_filter(request.args))
         reviews = console.reviews.all_for([c.conversation_id for c in found])
         rows = [["conversation", "started (UTC)", "last (UTC)", "patient messages", "flags", "red flag tier",
@@ -137,21 +163,33 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         return exported(request, rows, "conversations.csv")
 
     @app.get("/export/inbox.csv")
-    async def inbox_csv(request: Request):  # admins only (web.ADMIN_PATHS)
+    @admin_only
+    async def inbox_csv(request: Request):
         rows = [["reference", "kind", "status", "created (UTC)", "assignee", "notes", "conversation"]]
         rows += [[r.reference, r.kind, r.status, f"{r.created_at:%Y-%m-%d %H:%M}", r.assignee or "", r.notes or "",
                   r.conversation_id] for r in console.store.requests()]
         return exported(request, rows, "inbox.csv")
 
     @app.get("/audit")
-    async def audit(request: Request):  # admins only (web.ADMIN_PATHS)
-        return render(request, "audit.html", entries=console.audit.entries())
+    @admin_only
+    async def audit(request: Request):
+        wanted = AuditFilter(username=(request.args.get("user") or "").strip().lower() or None,
+                             action=(request.args.get("action") or "").strip() or None,
+                             day=_day(request.args.get("day")))
+        page = console.audit.page(wanted, page_number(request.args.get("page")), AUDIT_PAGE_SIZE)
+        return render(request, "audit.html", page=page, wanted=wanted, actions=console.audit.actions())
 
 
 def csv_file(rows: list[list], filename: str) -> response.HTTPResponse:
     out = io.StringIO()
     writer = csv.writer(out)
-    for row in rows:  # a cell starting with = + - @ would run as a formula in a spreadsheet
-        writer.writerow(["'" + str(v) if str(v)[:1] in ("=", "+", "-", "@") else v for v in row])
+    for row in rows:
+        writer.writerow([_inert(v) for v in row])
     return response.text(out.getvalue(), content_type="text/csv",
                          headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _inert(value):
+    """A cell starting with = + - @ would run as a formula in a spreadsheet, even after
+    leading spaces, tabs or line breaks, which spreadsheets skip."""
+    return "'" + str(value) if str(value).lstrip().startswith(FORMULA_STARTS) else value

@@ -38,6 +38,13 @@ class ConversationReviews:
             rows = db.execute(select(reviews_table).where(reviews_table.c.conversation_id.in_(conversation_ids)))
             return {row.conversation_id: Review(row.reviewed, parse_tags(row.tags), row.notes) for row in rows}
 
+    def tagged(self, tag: str) -> set[str]:
+        """The conversations with this tag (LIKE narrows, the exact tags decide)."""
+        with self.engine.connect() as db:
+            rows = db.execute(select(reviews_table.c.conversation_id, reviews_table.c.tags)
+                              .where(reviews_table.c.tags.contains(tag, autoescape=True)))
+            return {row.conversation_id for row in rows if tag in parse_tags(row.tags)}
+
     def save(self, conversation_id: str, review: Review, username: str) -> None:
         values = {"reviewed": review.reviewed, "tags": ",".join(review.tags), "notes": review.notes,
                   "updated_by": username, "updated_at": now()}

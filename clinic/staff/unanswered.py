@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Iterable
 
+import numpy as np
 import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
 
 from clinic.staff.conversations import Conversation
 from clinic.staff.privacy import mask
 
 SIMILAR = 0.45  # cosine similarity of character n-grams; tuned by eye on paraphrases and typos
+UNANSWERED_FLAGS = ("unanswered", "out_of_scope")  # a conversation with an unanswered message has one of these
+MOST_GROUPED = 3000  # the newest questions grouped on a page or in an export: grouping time grows with their square
+CHUNK = 256  # questions compared with the groups at a time: memory is CHUNK × groups, not questions²
 
 
 @dataclass
@@ -30,7 +34,7 @@ class QuestionGroup:
         return self.questions[0]
 
 
-def unanswered_questions(conversations: list[Conversation]) -> list[tuple[str, str, str]]:
+def unanswered_questions(conversations: Iterable[Conversation]) -> list[tuple[str, str, str]]:
     """(masked question, why it went unanswered, conversation id) for every such patient message."""
     return [(mask(t.text, c.names_given), t.unanswered, c.conversation_id)
             for c in conversations for t in c.turns if t.speaker == "patient" and t.unanswered and t.text.strip()]
@@ -41,18 +45,36 @@ def group_questions(questions: list[tuple[str, str, str]]) -> list[QuestionGroup
     if not questions:
         return []
     texts = [" ".join(q[0].lower().split()) for q in questions]
-    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform(texts)
-    similarity = cosine_similarity(vectors)
-    groups: list[tuple[int, QuestionGroup]] = []
-    for i, (text, reason, conversation_id) in enumerate(questions):
-        home = next((g for first, g in groups if similarity[first, i] >= SIMILAR), None)
-        if home is None:
-            home = QuestionGroup()
-            groups.append((i, home))
-        home.questions.append(text)
-        home.reasons.add(reason)
-        home.conversation_ids.append(conversation_id)
-    return sorted((g for _, g in groups), key=lambda g: -g.count)
+    # Sparse rows of unit length, so a dot product is the cosine similarity.
+    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform(texts).tocsr()
+    firsts: list[int] = []  # each group's first question, in the order the groups were made
+    home_of: list[int] = []  # each question's group
+    for start in range(0, len(questions), CHUNK):
+        chunk = vectors[start:start + CHUNK]
+        known = len(firsts)  # groups made before this chunk
+        with_known = (chunk @ vectors[firsts].T).toarray() if firsts else np.zeros((chunk.shape[0], 0))
+        within = (chunk @ chunk.T).toarray()  # for groups made inside this chunk
+        for offset in range(chunk.shape[0]):
+            home = _first_similar(with_known[offset])
+            if home is None:
+                made_here = np.array(firsts[known:], dtype=int) - start
+                here = _first_similar(within[offset, made_here])
+                home = known + here if here is not None else None
+            if home is None:
+                home = len(firsts)
+                firsts.append(start + offset)
+            home_of.append(home)
+    groups = [QuestionGroup() for _ in firsts]
+    for (text, reason, conversation_id), home in zip(questions, home_of):
+        groups[home].questions.append(text)
+        groups[home].reasons.add(reason)
+        groups[home].conversation_ids.append(conversation_id)
+    return sorted(groups, key=lambda g: -g.count)
+
+
+def _first_similar(similarities) -> int | None:
+    similar = np.flatnonzero(similarities >= SIMILAR)
+    return int(similar[0]) if len(similar) else None
 
 
 class _Block(str):

@@ -2,19 +2,23 @@
 
 Every page needs a live session (else: the log-in page); every POST needs the
 session's CSRF token; every response carries a strict CSP and is never cached.
+Who may open a page is decided by the route Sanic matched (`open_to_all`,
+`admin_only`), never by the text of the path, which has many spellings.
 The pages themselves are in `pages.py`; the app is put together in `app.py`.
 """
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment
 from sanic import Sanic, response
 from sanic.request import Request
 
-from clinic.staff.accounts import LoginThrottled, StaffAccounts
+from clinic.staff.accounts import THROTTLE_WINDOW, LoginThrottled, StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.reviews import ConversationReviews
@@ -31,8 +35,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-OPEN_PATHS = ("/login", "/static/console.css")
-ADMIN_PATHS = ("/audit", "/export/conversations.csv", "/export/inbox.csv")
+UNKNOWN_ACCOUNT = "(unknown account)"  # never a username: those are letters, digits, '.', '-' and '_'
 
 
 @dataclass
@@ -44,6 +47,35 @@ class Console:
     tracker: TrackerStoreReader
     secure_cookies: bool
     templates: Environment
+
+
+def open_to_all(handler):
+    """Marks a route anyone may open without logging in."""
+    handler.open_to_all = True
+    return handler
+
+
+def admin_only(handler):
+    """Marks a route only admins may open."""
+    handler.admin_only = True
+    return handler
+
+
+def route_is(request: Request, mark: str) -> bool:
+    # request.route is the route Sanic matched, so "/audit/" or any other spelling
+    # of an admin page's path carries the admin page's mark.
+    return getattr(getattr(request.route, "handler", None), mark, False)
+
+
+def path_segment(value) -> str:
+    """A value (a conversation id may hold "/", "?" or "#") as one segment of a link's path."""
+    return quote(str(value), safe="")
+
+
+def page_url(request: Request, number: int) -> str:
+    """This page's address with its filters, showing page `number` of the results."""
+    args = [(k, v) for k, v in request.query_args if k != "page"] + ([("page", str(number))] if number > 1 else [])
+    return request.path + ("?" + urlencode(args) if args else "")
 
 
 def address(request: Request) -> str:
@@ -66,6 +98,7 @@ def render(request: Request, template: str, status: int = 200, **context) -> res
     if staff:
         context.setdefault("new_requests", console.store.count("new"))  # on every page: a COUNT, not the rows
         context.setdefault("csrf_token", staff.csrf_token)
+    context.setdefault("page_url", lambda number: page_url(request, number))
     page = console.templates.get_template(template).render(staff=staff, path=request.path, **context)
     return response.html(page, status=status)
 
@@ -78,13 +111,13 @@ def add_security_and_login(app: Sanic, console: Console) -> None:
     @app.middleware("request")
     async def require_session(request: Request):
         request.ctx.staff = console.accounts.session(request.cookies.get(SESSION_COOKIE))
-        if request.path in OPEN_PATHS:
+        if route_is(request, "open_to_all"):
             return None
         if request.ctx.staff is None:
             if request.method == "GET":
                 return response.redirect("/login", status=303)
             return response.text("Log in first.", status=403)
-        if request.path in ADMIN_PATHS and not request.ctx.staff.is_admin:
+        if route_is(request, "admin_only") and not request.ctx.staff.is_admin:
             return refused(request, "Only an admin can do this.")
         if request.method == "POST":
             sent = (request.form.get("csrf_token") if request.form else None) or ""
@@ -97,10 +130,12 @@ def add_security_and_login(app: Sanic, console: Console) -> None:
         resp.headers.update(SECURITY_HEADERS)
 
     @app.get("/static/console.css")
+    @open_to_all
     async def stylesheet(request: Request):
         return await response.file(HERE / "static" / "console.css")
 
     @app.get("/login")
+    @open_to_all
     async def login_form(request: Request):
         # Reuse the token of an open log-in page: a second tab (or the browser's
         # favicon request, redirected here) must not invalidate the first form.
@@ -110,20 +145,27 @@ def add_security_and_login(app: Sanic, console: Console) -> None:
         return resp
 
     @app.post("/login")
+    @open_to_all
     async def log_in(request: Request):
         form = request.form or {}
         expected = request.cookies.get(LOGIN_COOKIE) or ""
         if not expected or not secrets.compare_digest(form.get("csrf_token") or "", expected):
             return refused(request, "This form had no valid security token. Reload the page and try again.")
         username = (form.get("username") or "").strip().lower()
+        # Never write a name nobody has into the log: it is whatever an attacker typed.
+        who = username if console.accounts.exists(username) else UNKNOWN_ACCOUNT
         try:
             token = console.accounts.log_in(username, form.get("password") or "", address(request))
-        except LoginThrottled:
-            console.audit.record(username, "login_throttled", address=address(request))
-            return render(request, "login.html", status=429, csrf_token=expected,
-                          error="Too many failed log-ins. Wait 15 minutes and try again.")
+        except LoginThrottled as throttled:
+            # One row per address per window, however often it retries.
+            console.audit.record_once(who, "login_throttled", address(request), within=THROTTLE_WINDOW)
+            resp = render(request, "login.html", status=429, csrf_token=expected,
+                          error=f"Too many failed log-ins from this computer. Wait {_wait_text(throttled.wait)} "
+                                "and try again.")
+            resp.headers["Retry-After"] = str(int(throttled.wait.total_seconds()) + 1)
+            return resp
         if token is None:
-            console.audit.record(username, "login_failed", address=address(request))
+            console.audit.record(who, "login_failed", address=address(request))
             return render(request, "login.html", status=401, csrf_token=expected,
                           error="Wrong username or password.")
         console.audit.record(username, "login", address=address(request))
@@ -138,3 +180,10 @@ def add_security_and_login(app: Sanic, console: Console) -> None:
         resp = response.redirect("/login", status=303)
         del resp.cookies[SESSION_COOKIE]
         return resp
+
+
+def _wait_text(wait: timedelta) -> str:
+    seconds = int(wait.total_seconds()) + 1
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{round(seconds / 60)} minutes"
