@@ -11,5 +11,7 @@ echo "==> Latency, throughput, memory (default configuration)"
 python bench/latency.py
 echo "==> Fallback thresholds on the held-out set"
 python bench/thresholds.py
+echo "==> 10,000 hostile and odd inputs through the widget's channel"
+python bench/fuzz.py
 echo "==> config.yml and config-diet.yml side by side, and a new FAQ end to end"
 python bench/compare.py
