@@ -101,8 +101,9 @@ def test_cors_answers_only_the_clinic_website(assistant):
             assert status == 403 and "access-control-allow-origin" not in headers
 
 
-def test_production_turns_the_plain_rest_channel_off():
+def test_only_the_tests_turn_the_plain_rest_channel_on():
     local = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text())
     production = yaml.safe_load((PROJECT_ROOT / "deploy" / "credentials.yml").read_text())
-    assert "rest" in local and "clinic.channel.ClinicWebInput" in local
-    assert list(production) == ["clinic.channel.ClinicWebInput"]
+    tests = yaml.safe_load((PROJECT_ROOT / "tests" / "credentials.yml").read_text())
+    assert list(local) == list(production) == ["clinic.channel.ClinicWebInput"]
+    assert "rest" in tests
