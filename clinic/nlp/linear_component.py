@@ -35,7 +35,7 @@ class LinearComponent(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"C": text_model.TextModelSettings.C, "char_ngrams": list(text_model.TextModelSettings.char_ngrams),
-                "calibration_folds": 0,
+                "calibration_folds": 0, "concepts": text_model.TextModelSettings.concepts,
                 # Part of the config so that Rasa's training cache notices a changed thesaurus.
                 "thesaurus": text_model.concepts_fingerprint()}
 

@@ -39,12 +39,20 @@ class TextModelSettings:
     C: float = 100.0  # inverse regularisation: the knowledge base is small and clean
     char_ngrams: tuple[int, int] = (2, 5)
     calibration_folds: int = 0  # >1: sigmoid calibration over that many folds (measured: plain LR is better calibrated here)
+    # "add": a thesaurus concept is one more feature next to its words; "replace": its
+    # words become the concept, so a topic's few examples share one strong feature
+    # ("gym", "run" and "lift weights" all read "concept:exercise").
+    concepts: str = "add"
 
     @classmethod
     def from_config(cls, config: dict) -> TextModelSettings:
+        concepts = str(config.get("concepts", cls.concepts))
+        if concepts not in ("add", "replace"):
+            raise ValueError(f"concepts must be 'add' or 'replace', not {concepts!r}")
         return cls(C=float(config.get("C", cls.C)),
                    char_ngrams=tuple(config.get("char_ngrams", cls.char_ngrams)),
-                   calibration_folds=int(config.get("calibration_folds", cls.calibration_folds)))
+                   calibration_folds=int(config.get("calibration_folds", cls.calibration_folds)),
+                   concepts=concepts)
 
 
 def load_concepts(path: Path = CONCEPTS_FILE) -> dict[str, list[tuple[str, ...]]]:
@@ -63,17 +71,32 @@ def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
 
 
 class WordGrams:
-    """Lemma unigrams and bigrams, plus "concept:<name>" for each thesaurus concept present."""
+    """Lemma unigrams and bigrams, plus "concept:<name>" for each thesaurus concept present
+    (with `replace`, instead of the lemmas that name it)."""
 
-    def __init__(self, concepts: dict[str, list[tuple[str, ...]]]) -> None:
+    def __init__(self, concepts: dict[str, list[tuple[str, ...]]], replace: bool = False) -> None:
         self.concepts = concepts
+        self.replace = replace
+        self._longest_first = sorted(((phrase, name) for name, phrases in concepts.items() for phrase in phrases),
+                                     key=lambda entry: -len(entry[0]))
+
+    def _named_by_concepts(self, lemmas: list[str]) -> list[str]:
+        units, i = [], 0
+        while i < len(lemmas):
+            found = next(((phrase, name) for phrase, name in self._longest_first
+                          if tuple(lemmas[i:i + len(phrase)]) == phrase), None)
+            units.append(f"concept:{found[1]}" if found else lemmas[i])
+            i += len(found[0]) if found else 1
+        return units
 
     def __call__(self, sample: Sample) -> list[str]:
         lemmas = [lemma.lower() for lemma in sample[1] if any(c.isalnum() for c in lemma)]
         words = WORD.findall(sample[0].lower())
-        grams = lemmas + [f"{first} {second}" for first, second in zip(lemmas, lemmas[1:])]
-        return grams + [f"concept:{name}" for name, phrases in self.concepts.items()
-                        if any(_contains(words, p) or _contains(lemmas, p) for p in phrases)]
+        units = self._named_by_concepts(lemmas) if self.replace else lemmas
+        grams = units + [f"{first} {second}" for first, second in zip(units, units[1:])]
+        present = [f"concept:{name}" for name, phrases in self.concepts.items()
+                   if any(_contains(words, p) or _contains(lemmas, p) for p in phrases)]
+        return grams + [concept for concept in present if concept not in units]
 
 
 def char_grams(sample: Sample, sizes: tuple[int, int] = (2, 5)) -> list[str]:
@@ -101,7 +124,8 @@ def build(settings: TextModelSettings, smallest_class: int) -> Pipeline:
     if settings.calibration_folds > 1 and smallest_class >= settings.calibration_folds:
         classifier = CalibratedClassifierCV(classifier, method="sigmoid", cv=settings.calibration_folds)
     features = FeatureUnion([
-        ("words", TfidfVectorizer(analyzer=WordGrams(load_concepts()), sublinear_tf=True)),
+        ("words", TfidfVectorizer(analyzer=WordGrams(load_concepts(), settings.concepts == "replace"),
+                                  sublinear_tf=True)),
         ("letters", TfidfVectorizer(analyzer=CharGrams(settings.char_ngrams), sublinear_tf=True)),
     ])
     return Pipeline([("features", features), ("classifier", classifier)])
