@@ -30,12 +30,14 @@ from clinic.channel.revocations import RevokedSessions
 from clinic.channel.sessions import PatientSessions, SessionRefused
 from clinic.channel.settings import ChannelSettings
 from clinic.channel.transcript import quick_replies, transcript
+from clinic.nlp.follow_ups import TOPIC_METADATA_KEY
 from clinic.profile import clinic_profile
 from clinic.store import ClinicStore
 
 logger = logging.getLogger(__name__)
 
 MESSAGES_FILE = Path(__file__).with_name("messages.yml")
+TOPIC_SLOT = "faq_topic"
 CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": "Authorization, Content-Type",
@@ -78,9 +80,8 @@ class ClinicWebInput(InputChannel):
             return refusal(429, "rate_limited", {"Retry-After": str(max(1, round(wait)))})
         return None
 
-    async def _offered(self, agent, session_id: str) -> set[str]:
+    def _offered(self, tracker) -> set[str]:
         """What a "/..." message may be: the quick replies just shown, or an always-allowed command."""
-        tracker = await agent.tracker_store.retrieve(session_id)
         shown = offered_payloads(e.as_dict() for e in reversed(tracker.events)) if tracker else []
         return set(shown) | self.settings.commands
 
@@ -143,15 +144,19 @@ class ClinicWebInput(InputChannel):
             text = clean(text) if isinstance(text, str) else ""
             if len(text) > settings.max_message_length:
                 return refusal(413, "too_long", max_length=settings.max_message_length)
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
             if text.startswith("/"):
-                text = as_sent(text, await self._offered(request.app.ctx.agent, session_id))
+                text = as_sent(text, self._offered(tracker))
             if not text:
                 return refusal(400, "empty")
+            # The conversation's topic, so the NLU can read "does that hurt?" (clinic/nlp/follow_ups.py).
+            topic = tracker.get_slot(TOPIC_SLOT) if tracker else None
 
             collector = CollectingOutputChannel()
             circuit_breaker.watch(request.app.ctx.agent.processor)
             try:
-                await on_new_message(UserMessage(text, collector, session_id, input_channel=self.name()))
+                await on_new_message(UserMessage(text, collector, session_id, input_channel=self.name(),
+                                                 metadata={TOPIC_METADATA_KEY: topic} if topic else None))
             except (Exception, asyncio.CancelledError) as error:  # the patient hears it failed, never silence
                 logger.error("message for %s failed: %s", session_id, type(error).__name__)
                 return refusal(500, "failed")

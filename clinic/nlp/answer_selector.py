@@ -4,10 +4,16 @@ Chooses which answer of the retrieval intent (`faq/does_it_hurt`, ...) fits a
 message and writes it as Rasa's ResponseSelector does (`response_selector`,
 key "default"), so `utter_faq`, the answer fallback, the rules, `rasa test nlu`
 and the held-out gate work unchanged.
+
+It reads the whole message: with several questions (clinic/nlp/questions.py)
+the first one asked is the answer chosen and all of them go under `questions`
+in the parse result, for `action_answer_other_questions`; a short follow-up
+that is unsure on its own is read with the conversation's topic
+(clinic/nlp/follow_ups.py).
 """
 from __future__ import annotations
 
-from typing import List, Type
+from typing import Any, Dict, List, Text, Type
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import (
@@ -18,13 +24,26 @@ from rasa.nlu.constants import (
     RESPONSE_SELECTOR_RESPONSES_KEY,
     RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
     RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+    TOKENS_NAMES,
 )
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
-from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RESPONSE_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic.nlp import questions
+from clinic.nlp import text_model
+from clinic.nlp.follow_ups import TOPIC_METADATA_KEY, with_topic
+from clinic.nlp.intents import set_intent
 from clinic.nlp.linear_component import LinearComponent
+from clinic.nlp.whole_message import settings
+
+QUESTIONS_KEY = "questions"
+FOLLOW_UP_KEY = "read_with_topic"
+FAQ_INTENT = "faq"
+# Intents a question inside a story or a list may be mistaken for as a whole.
+GIVES_WAY_TO_QUESTIONS = {FAQ_INTENT, "unclear", "out_of_scope", "nlu_fallback"}
+Ranking = List[tuple]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -32,6 +51,12 @@ class LinearAnswerSelector(LinearComponent):
     @classmethod
     def required_components(cls) -> List[Type]:
         return [Tokenizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # "confident": config.yml sets it to the fallback's threshold (a YAML alias), so a
+        # question found in a clause is confident in the same sense as a whole message.
+        return {**LinearComponent.get_default_config(), "confident": 0.6}
 
     def labelled_examples(self, training_data: TrainingData) -> list[tuple[Message, str]]:
         return [(m, m.get(INTENT_RESPONSE_KEY)) for m in training_data.intent_examples
@@ -45,8 +70,57 @@ class LinearAnswerSelector(LinearComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message, ranking in zip(messages, self.rankings(messages)):
-            if not ranking:
-                continue
+            if ranking:
+                self._write(message, self._read_whole(message, ranking))
+        return messages
+
+    def _classify(self, samples: list[text_model.Sample]) -> list[tuple[str, float]]:
+        return [ranking[0] for ranking in text_model.ranking(self.trained["model"], samples)]
+
+    def _read_whole(self, message: Message, ranking: Ranking) -> Ranking:
+        """The ranking to write: the first of several questions, or a follow-up read with its topic."""
+        confident = float(self.config["confident"])
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        words = [questions.Word(t.text, t.lemma or t.text, t.start, t.end) for t in tokens]
+        found = questions.clauses(message.get(TEXT) or "", words)
+        asked = questions.questions(found, self._classify, confident)
+        # One question in a short message: the whole message, its context included, reads best
+        # ("I've had sciatica for years. Can needling still help me?"); in a long story, the question.
+        story = len(words) > settings()["story_words"]
+        if len(asked) > 1 or (asked and (story or ranking[0][1] < confident)):
+            message.set(QUESTIONS_KEY, [{"topic": q.topic, "confidence": round(q.confidence, 3)} for q in asked],
+                        add_to_output=True)
+            self._make_it_a_question(message, asked[0].confidence)
+            return _first(ranking, asked[0].topic, asked[0].confidence)
+        topic = (message.get("metadata") or {}).get(TOPIC_METADATA_KEY)
+        if not topic or len(words) > settings()["follow_up_most_words"]:
+            return ranking
+        if ranking[0][1] >= confident:
+            # "and the symptoms?": a clear answer, though alone the intent reads as unclear
+            self._make_it_a_question(message, ranking[0][1])
+            return ranking
+        texts = with_topic([w.text for w in words], topic)
+        lemmas = with_topic([w.lemma for w in words], topic)
+        if texts is None:
+            return ranking
+        key, confidence = self._classify([(" ".join(texts), lemmas)])[0]
+        if confidence < confident:
+            return ranking
+        message.set(FOLLOW_UP_KEY, topic, add_to_output=True)
+        self._make_it_a_question(message, confidence)
+        return _first(ranking, key, confidence)
+
+    @staticmethod
+    def _make_it_a_question(message: Message, confidence: float) -> None:
+        """The intent becomes `faq` unless the classifier is surer of something else (a booking)."""
+        intent = message.get(INTENT) or {}
+        name, current = intent.get(INTENT_NAME_KEY), intent.get("confidence", 0.0)
+        if name == FAQ_INTENT and current >= confidence:
+            return
+        if name in GIVES_WAY_TO_QUESTIONS or current < confidence:
+            set_intent(message, FAQ_INTENT, confidence)
+
+    def _write(self, message: Message, ranking: Ranking) -> None:
             key, confidence = ranking[0]
             selected = {
                 RESPONSE_SELECTOR_PREDICTION_KEY: {
@@ -62,4 +136,7 @@ class LinearAnswerSelector(LinearComponent):
                 RESPONSE_SELECTOR_RETRIEVAL_INTENTS: self.trained["retrieval_intents"],
                 RESPONSE_SELECTOR_DEFAULT_INTENT: selected,
             }, add_to_output=True)
-        return messages
+
+
+def _first(ranking: Ranking, key: str, confidence: float) -> Ranking:
+    return [(key, confidence), *[(k, c) for k, c in ranking if k != key]]

@@ -41,6 +41,7 @@ class LinearComponent(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  trained: Optional[dict] = None) -> None:
+        self.config = config
         self.settings = text_model.TextModelSettings.from_config(config)
         self._model_storage = model_storage
         self._resource = resource

@@ -30,6 +30,7 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from clinic.nlp.intents import set_intent
 from clinic.nlp.pipeline import pipeline_dir
 from clinic.nlp.red_flags import RedFlagDetector
 
@@ -76,19 +77,12 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             if findings.flags:
                 logger.debug(f"Red flags {[f.flag for f in findings.flags]} override intent {intent}.")
-                _set_intent(message, RED_FLAG_INTENT, 1.0)
+                set_intent(message, RED_FLAG_INTENT, 1.0)
             elif RED_FLAG_INTENT in (intent, _classifier_guess(message)):
                 # Also when the fallback already took an unsure red_flag guess ("sitting at
                 # my desk kills my back"): the question behind it may still be clear.
-                _set_intent(message, *_next_confident_intent(message, self.confident))
+                set_intent(message, *_next_confident_intent(message, self.confident))
         return messages
-
-
-def _set_intent(message: Message, name: str, confidence: float) -> None:
-    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
-    chosen = {INTENT_NAME_KEY: name, "confidence": confidence}
-    message.set(INTENT, chosen, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
 
 
 def _classifier_guess(message: Message) -> str | None:

@@ -68,6 +68,9 @@ class Turn:
     unanswered: str | None = None  # why a patient turn went unanswered
     answered_with: str | None = None  # the first response the patient got to this turn
     escalated: bool = False  # crisis language or a red flag: never a candidate FAQ
+    questions: list[str] = field(default_factory=list)  # every FAQ asked in the message, in order
+    read_with_topic: str | None = None  # a follow-up, read with this earlier topic
+    topic: str | None = None  # the conversation's topic after this turn (slot faq_topic)
 
 
 @dataclass
@@ -123,6 +126,8 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
             if intent.get("name") == "faq":
                 pending.answer = selected.get("intent_response_key")
                 pending.answer_confidence = selected.get("confidence")
+                pending.questions = [q.get("topic") for q in parse.get("questions") or []]
+                pending.read_with_topic = parse.get("read_with_topic")
             if pending.intent:
                 conversation.intents.add(pending.intent)
             if pending.intent == "out_of_scope":
@@ -154,6 +159,8 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
                 conversation.flags.add(submitted)  # only a stored request counts, not a failed attempt
             elif name == "patient_name" and value:
                 conversation.names_given.add(str(value))
+            elif name == "faq_topic" and pending is not None:
+                pending.topic = value
         elif kind == "action":
             submitted = SUBMIT_ACTIONS.get(data.get("name"), submitted)
             if data.get("name") == "action_default_fallback" and pending is not None and not pending.escalated:
