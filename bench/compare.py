@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the tests' helpers start real servers
 from clinic import knowledge  # noqa: E402
 from clinic.faq.author import add_topic  # noqa: E402
 from clinic.model_reload import reload_model  # noqa: E402
-from latency import asker, rss_mb  # noqa: E402
+from latency import measure, rss_mb  # noqa: E402
 from local_servers import API_SECRET, running_assistant  # noqa: E402
 from new_faq import EXERCISE  # noqa: E402
 from patient_channel import chat, new_session  # noqa: E402
@@ -93,17 +92,10 @@ def serve_and_measure(model: Path, workdir: Path) -> tuple[float, float, float, 
     """(RSS MB after loading, p50 and p95 ms with one patient, messages/s with four)."""
     with running_assistant(model, workdir, {"CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}"},
                            NO_LIMITS) as servers:
-        channel = servers["channel"]
         rss = rss_mb(servers["pids"]["rasa"])
-        ask = asker(channel, [new_session(channel) for _ in range(4)])
-
-        for i in range(20):  # warm-up
-            ask(i)
-        alone = statistics.quantiles([ask(0) for _ in range(100)], n=100)
-        started = time.perf_counter()
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(ask, range(300)))
-        return rss, alone[49], alone[94], 300 / (time.perf_counter() - started)
+        alone = statistics.quantiles(measure(servers["channel"], 120, 1)[0], n=100)
+        _, throughput = measure(servers["channel"], 320, 4)
+        return rss, alone[49], alone[94], throughput
 
 
 def new_faq_loop(copy: Path, model: Path) -> dict[str, float]:

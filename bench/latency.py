@@ -1,8 +1,12 @@
 """Latency, throughput and memory of the assistant through the widget's channel.
 
 Starts the three processes of `make run` on free ports (as the tests do), then
-sends patient questions from several concurrent sessions and prints p50/p95/p99
-latency, messages per second and the Rasa server's resident memory.
+patients ask questions on several lines at once and it prints p50/p95/p99
+latency, messages per second and the Rasa server's resident memory. Each
+patient asks the eight QUESTIONS (a conversation of eight messages), then the
+next patient starts: Rasa's work per message grows with the conversation's
+length (~0.4 ms a message here), so one endless conversation would measure
+something no patient does.
 
     python bench/latency.py [--messages 300] [--concurrency 4]
 """
@@ -34,15 +38,28 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def asker(channel: str, sessions: list[dict]):
-    """ask(i): the i-th question from the i-th session (round robin); its latency in ms."""
-    def ask(i: int) -> float:
+def one_line_of_patients(channel: str, messages: int) -> list[float]:
+    """Patients one after another, each asking the QUESTIONS in turn; each message's latency in ms."""
+    latencies = []
+    for i in range(messages):
+        if i % len(QUESTIONS) == 0:
+            session = new_session(channel)
         started = time.perf_counter()
-        status, _, _ = chat(channel, sessions[i % len(sessions)], QUESTIONS[i % len(QUESTIONS)])
+        status, _, _ = chat(channel, session, QUESTIONS[i % len(QUESTIONS)])
         if status != 200:
             raise RuntimeError(f"HTTP {status}")
-        return (time.perf_counter() - started) * 1000
-    return ask
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def measure(channel: str, messages: int, lines: int) -> tuple[list[float], float]:
+    """(sorted latencies in ms, messages per second) with `lines` patients asking at once."""
+    one_line_of_patients(channel, 2 * len(QUESTIONS))  # warm-up
+    started = time.perf_counter()
+    with ThreadPoolExecutor(lines) as pool:
+        latencies = [ms for line in pool.map(lambda _: one_line_of_patients(channel, messages // lines),
+                                             range(lines)) for ms in line]
+    return sorted(latencies), len(latencies) / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -54,23 +71,15 @@ def main() -> None:
     limits = {"CLINIC_WEB_LIMIT_PER_IP": "100000/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "100000/minute"}
     with running_assistant(ROOT / "models" / "clinic.tar.gz", workdir,
                            {"CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}"}, limits) as servers:
-        channel = servers["channel"]
-        sessions = [new_session(channel) for _ in range(args.concurrency)]
         rss_idle = rss_mb(servers["pids"]["rasa"])
-        ask = asker(channel, sessions)
-
-        for i in range(20):  # warm-up
-            ask(i)
-        started = time.perf_counter()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            latencies = sorted(pool.map(ask, range(args.messages)))
-        elapsed = time.perf_counter() - started
+        latencies, throughput = measure(servers["channel"], args.messages, args.concurrency)
         rss_busy = rss_mb(servers["pids"]["rasa"])
 
     cut = statistics.quantiles(latencies, n=100)
-    print(f"{args.messages} messages, {args.concurrency} concurrent sessions, widget channel -> Rasa -> actions")
+    print(f"{len(latencies)} messages, {args.concurrency} patients at a time (conversations of {len(QUESTIONS)}), "
+          "widget channel -> Rasa -> actions")
     print(f"  latency ms   p50 {cut[49]:.0f}   p95 {cut[94]:.0f}   p99 {cut[98]:.0f}   max {latencies[-1]:.0f}")
-    print(f"  throughput   {args.messages / elapsed:.1f} messages/s")
+    print(f"  throughput   {throughput:.1f} messages/s")
     print(f"  Rasa server  RSS {rss_idle:.0f} MB after loading, {rss_busy:.0f} MB after the run")
 
 
