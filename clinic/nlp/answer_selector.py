@@ -27,7 +27,9 @@ from rasa.nlu.constants import (
     TOKENS_NAMES,
 )
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RESPONSE_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, PREDICTED_CONFIDENCE_KEY, TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -119,6 +121,11 @@ class LinearAnswerSelector(LinearComponent):
             return
         if name in GIVES_WAY_TO_QUESTIONS or current < confidence:
             set_intent(message, FAQ_INTENT, confidence)
+            # The readings overruled are no rival guesses: the fallback's ambiguity check must not see them.
+            message.set(INTENT_RANKING_KEY, [r for r in message.get(INTENT_RANKING_KEY) or []
+                                             if r.get(INTENT_NAME_KEY) == FAQ_INTENT
+                                             or r.get(INTENT_NAME_KEY) not in GIVES_WAY_TO_QUESTIONS],
+                        add_to_output=True)
 
     def _write(self, message: Message, ranking: Ranking) -> None:
             key, confidence = ranking[0]

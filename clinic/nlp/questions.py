@@ -59,8 +59,10 @@ def _asks(piece: Sequence[Word], text: str) -> bool:
     bare = [_bare(w.text) for w in piece if any(c.isalnum() for c in w.text)]
     while bare and bare[0] in joiners:  # "and does it ...", "also how long ..."
         bare = bare[1:]
+    plain = " ".join(bare)
     return bool(text.rstrip().endswith("?") or (bare and bare[0] in settings()["question_starts"])
-                or any(w in WH_WORDS for w in bare[:WH_REACH]))
+                or any(w in WH_WORDS for w in bare[:WH_REACH])
+                or any(phrase in plain for phrase in settings()["asking_phrases"]))
 
 
 def _list_mark(words: Sequence[Word], i: int) -> bool:
@@ -112,11 +114,9 @@ def questions(found: list[Clause], classify: Classify, confident: float) -> list
     if len(found) < 2:
         return []
     sure: list[Question] = []
-    for clause, (topic, confidence) in zip(found, classify([(c.text, c.lemmas) for c in found])):
-        if confidence < confident and sure:
-            texts, lemmas = with_topic(clause.words, sure[-1].topic, True), with_topic(clause.lemmas, sure[-1].topic, True)
-            if texts:
-                topic, confidence = classify([(" ".join(texts), lemmas)])[0]
+    for i, (clause, (topic, confidence)) in enumerate(zip(found, classify([(c.text, c.lemmas) for c in found]))):
+        if confidence < confident and clause.asks:
+            topic, confidence = _in_context(found, i, sure, classify) or (topic, confidence)
         if confidence >= confident:
             sure.append(Question(topic, confidence, clause.text))
     asking = {c.text for c in found if c.asks}
@@ -126,3 +126,17 @@ def questions(found: list[Clause], classify: Classify, confident: float) -> list
         if question.topic not in {q.topic for q in distinct}:
             distinct.append(question)
     return distinct[:settings()["most_questions"]]
+
+
+def _in_context(found: list[Clause], i: int, sure: list[Question], classify: Classify) -> tuple[str, float] | None:
+    """An unsure question read again: its pronoun as the topic before it ("how can needling help
+    with it?"), else together with the sentence before it (the story it asks about)."""
+    clause, readings = found[i], []
+    if sure:
+        texts, lemmas = with_topic(clause.words, sure[-1].topic, True), with_topic(clause.lemmas, sure[-1].topic, True)
+        if texts:
+            readings.append((" ".join(texts), lemmas))
+    if i > 0:
+        before = found[i - 1]
+        readings.append((f"{before.text} {clause.text}", [*before.lemmas, *clause.lemmas]))
+    return max(classify(readings), key=lambda reading: reading[1]) if readings else None
