@@ -1,20 +1,15 @@
 """The console reads conversations from Rasa's tracker store (SQLite and
 PostgreSQL): flags, filters, transcripts, unanswered questions, retention."""
-import uuid
 from datetime import date, datetime, timezone
 
 import pytest
 import yaml
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.domain import Domain
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
-from sqlalchemy import create_engine, text
 
 from clinic.staff.conversations import ConversationFilter, TrackerStoreReader
 from clinic.staff.privacy import mask
 from clinic.staff.unanswered import as_nlu_yaml, group_questions, unanswered_questions
-from local_servers import POSTGRES_URL, require_postgres
-from tracker_events import Chat, save_conversations, sqlite_tracker_store
+from tracker_events import Chat, postgres_tracker_store, save_conversations, sqlite_tracker_store
 
 
 CONVERSATIONS = {
@@ -63,20 +58,12 @@ def reader(request, tmp_path_factory):
         save_conversations(sqlite_tracker_store(path), CONVERSATIONS)
         yield TrackerStoreReader(f"sqlite:///{path}")
         return
-    require_postgres()
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"tracker_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as db:
-        db.execute(text(f'CREATE DATABASE "{name}"'))
-    store = SQLTrackerStore(Domain.empty(), dialect="postgresql", host="127.0.0.1", port=5432, db=name,
-                            username="postgres")
-    save_conversations(store, CONVERSATIONS)
-    store.engine.dispose()
-    reader = TrackerStoreReader(f"postgresql://postgres@127.0.0.1:5432/{name}")
-    yield reader
-    reader.engine.dispose()
-    with admin.connect() as db:
-        db.execute(text(f'DROP DATABASE "{name}"'))
+    with postgres_tracker_store() as (store, url):
+        save_conversations(store, CONVERSATIONS)
+        store.engine.dispose()
+        reader = TrackerStoreReader(url)
+        yield reader
+        reader.engine.dispose()
 
 
 def ids(conversations):

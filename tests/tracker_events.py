@@ -1,12 +1,17 @@
 """Conversations written by Rasa's own SQLTrackerStore, so the staff console is
 tested against exactly what Rasa stores (on SQLite and on PostgreSQL)."""
 import asyncio
+import contextlib
+import uuid
 from datetime import datetime, timezone
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import create_engine, text
+
+from local_servers import POSTGRES_URL, require_postgres
 
 
 class Chat:
@@ -53,3 +58,22 @@ def save_conversations(tracker_store: SQLTrackerStore, conversations: dict[str, 
 
 def sqlite_tracker_store(path) -> SQLTrackerStore:
     return SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+
+
+@contextlib.contextmanager
+def postgres_tracker_store():
+    """Rasa's SQLTrackerStore in a PostgreSQL database of its own, dropped afterwards;
+    yields (store, the database's URL for the staff console's reader)."""
+    require_postgres()
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"tracker_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as db:
+        db.execute(text(f'CREATE DATABASE "{name}"'))
+    store = SQLTrackerStore(Domain.empty(), dialect="postgresql", host="127.0.0.1", port=5432, db=name,
+                            username="postgres")
+    try:
+        yield store, f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        store.engine.dispose()
+        with admin.connect() as db:
+            db.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))

@@ -8,21 +8,17 @@ import random
 import string
 import timeit
 import tracemalloc
-import uuid
 from datetime import date
 
 import pytest
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.domain import Domain
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from clinic.staff import conversations
 from clinic.staff.conversations import ConversationFilter, TrackerStoreReader
 from clinic.staff.pages import csv_file
 from clinic.staff.privacy import mask
 from clinic.staff.unanswered import group_questions
-from local_servers import POSTGRES_URL, require_postgres
-from tracker_events import Chat, save_conversations, sqlite_tracker_store
+from tracker_events import Chat, postgres_tracker_store, save_conversations, sqlite_tracker_store
 
 
 # --- 8. Masking ------------------------------------------------------------------------------
@@ -75,21 +71,13 @@ def reader(request, tmp_path_factory):
         make_copies(store.engine)
         yield TrackerStoreReader(str(store.engine.url))
         return
-    require_postgres()
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"tracker_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as db:
-        db.execute(text(f'CREATE DATABASE "{name}"'))
-    store = SQLTrackerStore(Domain.empty(), dialect="postgresql", host="127.0.0.1", port=5432, db=name,
-                            username="postgres")
-    save_conversations(store, chats)
-    make_copies(store.engine)
-    store.engine.dispose()
-    reader = TrackerStoreReader(f"postgresql://postgres@127.0.0.1:5432/{name}")
-    yield reader
-    reader.engine.dispose()
-    with admin.connect() as db:
-        db.execute(text(f'DROP DATABASE "{name}"'))
+    with postgres_tracker_store() as (store, url):
+        save_conversations(store, chats)
+        make_copies(store.engine)
+        store.engine.dispose()
+        reader = TrackerStoreReader(url)
+        yield reader
+        reader.engine.dispose()
 
 
 def make_copies(engine) -> None:
