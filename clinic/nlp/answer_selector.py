@@ -84,8 +84,7 @@ class LinearAnswerSelector(LinearComponent):
         confident = float(self.config["confident"])
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         words = [questions.Word(t.text, t.lemma or t.text, t.start, t.end) for t in tokens]
-        found = questions.clauses(message.get(TEXT) or "", words)
-        asked = questions.questions(found, self._classify, confident)
+        asked = questions.questions(questions.clauses(message.get(TEXT) or "", words), self._classify, confident)
         # One question in a short message: the whole message, its context included, reads best
         # ("I've had sciatica for years. Can needling still help me?"); in a long story, the question.
         story = len(words) > settings()["story_words"]
@@ -95,8 +94,12 @@ class LinearAnswerSelector(LinearComponent):
             self._make_it_a_question(message, asked[0].confidence)
             return _first(ranking, asked[0].topic, asked[0].confidence)
         topic = (message.get("metadata") or {}).get(TOPIC_METADATA_KEY)
-        if not topic or len(words) > settings()["follow_up_most_words"]:
-            return ranking
+        if topic and len(words) <= settings()["follow_up_most_words"]:
+            return self._follow_up(message, ranking, words, topic, confident)
+        return ranking
+
+    def _follow_up(self, message: Message, ranking: Ranking, words: list[questions.Word], topic: str,
+                   confident: float) -> Ranking:
         if ranking[0][1] >= confident:
             # "and the symptoms?": a clear answer, though alone the intent reads as unclear
             self._make_it_a_question(message, ranking[0][1])
@@ -128,21 +131,21 @@ class LinearAnswerSelector(LinearComponent):
                         add_to_output=True)
 
     def _write(self, message: Message, ranking: Ranking) -> None:
-            key, confidence = ranking[0]
-            selected = {
-                RESPONSE_SELECTOR_PREDICTION_KEY: {
-                    RESPONSE_SELECTOR_RESPONSES_KEY: self.trained["responses"].get(key, []),
-                    PREDICTED_CONFIDENCE_KEY: confidence,
-                    INTENT_RESPONSE_KEY: key,
-                    RESPONSE_SELECTOR_UTTER_ACTION_KEY: f"utter_{key}",
-                },
-                RESPONSE_SELECTOR_RANKING_KEY: [{PREDICTED_CONFIDENCE_KEY: c, INTENT_RESPONSE_KEY: k}
-                                                for k, c in ranking],
-            }
-            message.set(RESPONSE_SELECTOR_PROPERTY_NAME, {
-                RESPONSE_SELECTOR_RETRIEVAL_INTENTS: self.trained["retrieval_intents"],
-                RESPONSE_SELECTOR_DEFAULT_INTENT: selected,
-            }, add_to_output=True)
+        key, confidence = ranking[0]
+        selected = {
+            RESPONSE_SELECTOR_PREDICTION_KEY: {
+                RESPONSE_SELECTOR_RESPONSES_KEY: self.trained["responses"].get(key, []),
+                PREDICTED_CONFIDENCE_KEY: confidence,
+                INTENT_RESPONSE_KEY: key,
+                RESPONSE_SELECTOR_UTTER_ACTION_KEY: f"utter_{key}",
+            },
+            RESPONSE_SELECTOR_RANKING_KEY: [{PREDICTED_CONFIDENCE_KEY: c, INTENT_RESPONSE_KEY: k}
+                                            for k, c in ranking],
+        }
+        message.set(RESPONSE_SELECTOR_PROPERTY_NAME, {
+            RESPONSE_SELECTOR_RETRIEVAL_INTENTS: self.trained["retrieval_intents"],
+            RESPONSE_SELECTOR_DEFAULT_INTENT: selected,
+        }, add_to_output=True)
 
 
 def _first(ranking: Ranking, key: str, confidence: float) -> Ranking:
