@@ -97,6 +97,7 @@ def running_assistant(model, workdir: Path, clinic_env: dict, extra_env: dict | 
         endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
             f'  headers:\n    Authorization: Bearer ${{CLINIC_ACTION_SERVER_SECRET}}\n'
+            f'  enable_selective_domain: true\n'
             f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{workdir / "rasa.db"}"\n'
         )
     commands = {
