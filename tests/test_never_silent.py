@@ -79,7 +79,7 @@ PATIENTS_AT_ONCE = 3  # conversations in flight together: the matrix is a few hu
 
 def address(n: int) -> str:
     """A loopback address per conversation, so the per-address rate limit never speaks for the assistant."""
-    return f"127.0.{n // 250}.{n % 250 + 2}"
+    return f"127.1.{n // 250}.{n % 250 + 2}"  # 127.1.x.x: no other test shares its rate limits
 
 
 def reach(channel: str, state: str, source: str) -> tuple[dict, list[str]]:

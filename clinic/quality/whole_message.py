@@ -135,7 +135,7 @@ def widget_conversations(channel: str) -> Say:
 
     def say(messages: list[str]) -> list[list[str]]:
         number = next(patients)  # each patient from an address of their own: per-address limits stay out of it
-        source = f"127.0.{100 + number // 200}.{10 + number % 200}"
+        source = f"127.3.{number // 200}.{10 + number % 200}"  # 127.3.x.x: these patients alone
         session = new_session(channel, source=source)
         return [[m["text"] for m in chat(channel, session, message, source=source)[2].get("messages", [])]
                 for message in messages]

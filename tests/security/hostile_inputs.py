@@ -105,7 +105,7 @@ def send_all(channel: str, cases: list[Case], silent_texts: set[str], workers: i
     batches = [cases[i:i + per_session] for i in range(0, len(cases), per_session)]
 
     def patient(number: int) -> None:
-        source = f"127.0.{1 + number // 200 % 50}.{10 + number % 200}"
+        source = f"127.2.{number // 200 % 250}.{10 + number % 200}"  # 127.2.x.x: the fuzz run alone
         session = new_session(channel, source=source)
         for case in batches[number]:
             status, _, body = call(f"{channel}/sessions/{session['session_id']}/messages", "POST", raw=case.raw,
