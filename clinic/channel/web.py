@@ -144,7 +144,11 @@ class ClinicWebInput(InputChannel):
             text = clean(text) if isinstance(text, str) else ""
             if len(text) > settings.max_message_length:
                 return refusal(413, "too_long", max_length=settings.max_message_length)
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
+            try:  # for quick replies offered and the topic; without it the message still goes on
+                tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
+            except Exception as error:
+                logger.warning("could not read conversation %s before its message: %s", session_id, type(error).__name__)
+                tracker = None
             if text.startswith("/"):
                 text = as_sent(text, self._offered(tracker))
             if not text:
