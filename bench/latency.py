@@ -29,6 +29,7 @@ from patient_channel import chat, new_session  # noqa: E402
 QUESTIONS = ["does dry needling hurt?", "how many sessions will I need", "is dry needling safe",
              "what causes sciatica", "how long until I feel better", "what happens in a session",
              "can dry needling help chronic sciatica", "what is the price of a session"]
+OTHER_LANGUAGE = "¿es segura la punción seca?"
 
 
 def rss_mb(pid: int) -> float:
@@ -74,13 +75,16 @@ def main() -> None:
         rss_idle = rss_mb(servers["pids"]["rasa"])
         latencies, throughput = measure(servers["channel"], args.messages, args.concurrency)
         rss_busy = rss_mb(servers["pids"]["rasa"])
+        chat(servers["channel"], new_session(servers["channel"]), OTHER_LANGUAGE)  # loads the language models
+        rss_other_language = rss_mb(servers["pids"]["rasa"])
 
     cut = statistics.quantiles(latencies, n=100)
     print(f"{len(latencies)} messages, {args.concurrency} patients at a time (conversations of {len(QUESTIONS)}), "
           "widget channel -> Rasa -> actions")
     print(f"  latency ms   p50 {cut[49]:.0f}   p95 {cut[94]:.0f}   p99 {cut[98]:.0f}   max {latencies[-1]:.0f}")
     print(f"  throughput   {throughput:.1f} messages/s")
-    print(f"  Rasa server  RSS {rss_idle:.0f} MB after loading, {rss_busy:.0f} MB after the run")
+    print(f"  Rasa server  RSS {rss_idle:.0f} MB after loading, {rss_busy:.0f} MB after the run, "
+          f"{rss_other_language:.0f} MB after a first message in another language")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Which language a patient wrote in: English, Spanish or another.
 
-lingua (offline: its models ship inside the wheel; low-accuracy mode, ~25 MB)
-names the most likely language of the recognised ones (languages.yml). A
+lingua (offline: its models ship inside the wheel; low-accuracy mode, ~25 MB,
+loaded the first time a message is not plainly English, so a server that only
+ever hears English does without them) names the most likely language of the
+recognised ones (languages.yml). A
 message counts as another language only when lingua is sure and few of its
 words are common English words, and the message is a question or a sentence
 (three words or more), or in another script: short English messages ("ok",
@@ -41,7 +43,7 @@ class LanguageReader:
         languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
                      for code in settings["recognised"]]
         self._detector = (LanguageDetectorBuilder.from_languages(*languages)
-                          .with_low_accuracy_mode().with_preloaded_language_models().build())
+                          .with_low_accuracy_mode().build())
         self._confident = float(settings["confident"])
         self._most_english = float(settings["most_english"])
         self._english_words = frozenset(settings["english_words"])
@@ -52,11 +54,12 @@ class LanguageReader:
         sentence_like = len(words) >= SENTENCE_WORDS or "?" in text or "¿" in text or not LATIN.match(text)
         if not words or not sentence_like:
             return LanguageGuess(ENGLISH, 1.0)
-        english_share = sum(w in self._english_words for w in words) / len(words)
+        if sum(w in self._english_words for w in words) / len(words) >= self._most_english:
+            return LanguageGuess(ENGLISH, 1.0)  # most messages: no need to ask lingua
         values = self._detector.compute_language_confidence_values(text)
         best = values[0] if values else None
         code = best.language.iso_code_639_1.name.lower() if best else ENGLISH
-        if code == ENGLISH or best.value < self._confident or english_share >= self._most_english:
+        if code == ENGLISH or best.value < self._confident:
             return LanguageGuess(ENGLISH, 1.0)
         if code in self._common_words and not self._common_words[code] & set(words):
             return LanguageGuess(ENGLISH, 1.0)  # letters that look like a language, but none of its words

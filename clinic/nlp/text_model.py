@@ -65,11 +65,6 @@ def concepts_fingerprint(path: Path = CONCEPTS_FILE) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return any(tuple(words[i:i + n]) == phrase for i in range(len(words) - n + 1))
-
-
 class WordGrams:
     """Lemma unigrams and bigrams, plus "concept:<name>" for each thesaurus concept present
     (with `replace`, instead of the lemmas that name it)."""
@@ -77,25 +72,52 @@ class WordGrams:
     def __init__(self, concepts: dict[str, list[tuple[str, ...]]], replace: bool = False) -> None:
         self.concepts = concepts
         self.replace = replace
-        self._longest_first = sorted(((phrase, name) for name, phrases in concepts.items() for phrase in phrases),
-                                     key=lambda entry: -len(entry[0]))
+        self._index()
+
+    def _index(self) -> None:
+        # Phrases by their first word, longest first, and one lookup for any phrase:
+        # every message and every training example goes through here.
+        self._by_first_word: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._concept_of: dict[tuple[str, ...], list[str]] = {}
+        for name, phrases in self.concepts.items():
+            for phrase in phrases:
+                self._by_first_word.setdefault(phrase[0], []).append((phrase, name))
+                self._concept_of.setdefault(phrase, []).append(name)
+        for entries in self._by_first_word.values():
+            entries.sort(key=lambda entry: -len(entry[0]))
+        self._longest = max((len(phrase) for phrase in self._concept_of), default=0)
+        self._order = {name: i for i, name in enumerate(self.concepts)}
+
+    def __getstate__(self) -> dict:
+        return {"concepts": self.concepts, "replace": self.replace}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._index()
 
     def _named_by_concepts(self, lemmas: list[str]) -> list[str]:
         units, i = [], 0
         while i < len(lemmas):
-            found = next(((phrase, name) for phrase, name in self._longest_first
+            found = next(((phrase, name) for phrase, name in self._by_first_word.get(lemmas[i], ())
                           if tuple(lemmas[i:i + len(phrase)]) == phrase), None)
             units.append(f"concept:{found[1]}" if found else lemmas[i])
             i += len(found[0]) if found else 1
         return units
+
+    def _concepts_in(self, *texts: Sequence[str]) -> list[str]:
+        found = set()
+        for words in texts:
+            for n in range(1, self._longest + 1):
+                for i in range(len(words) - n + 1):
+                    found.update(self._concept_of.get(tuple(words[i:i + n]), ()))
+        return sorted(found, key=self._order.__getitem__)
 
     def __call__(self, sample: Sample) -> list[str]:
         lemmas = [lemma.lower() for lemma in sample[1] if any(c.isalnum() for c in lemma)]
         words = WORD.findall(sample[0].lower())
         units = self._named_by_concepts(lemmas) if self.replace else lemmas
         grams = units + [f"{first} {second}" for first, second in zip(units, units[1:])]
-        present = [f"concept:{name}" for name, phrases in self.concepts.items()
-                   if any(_contains(words, p) or _contains(lemmas, p) for p in phrases)]
+        present = [f"concept:{name}" for name in self._concepts_in(words, lemmas)]
         return grams + [concept for concept in present if concept not in units]
 
 
