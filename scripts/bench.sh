@@ -9,6 +9,8 @@ bash scripts/setup.sh
 bash scripts/train.sh
 echo "==> Latency, throughput, memory (default configuration)"
 python bench/latency.py
+echo "==> A new FAQ topic from 10 examples (the cross-validation gate)"
+python bench/new_topic.py
 echo "==> Fallback thresholds on the held-out set"
 python bench/thresholds.py
 echo "==> 10,000 hostile and odd inputs through the widget's channel"

@@ -9,8 +9,8 @@ EXERCISE = NewTopic(
            "or two. Dr. Hunt will give you aftercare advice, like gentle stretches and drinking water, so ask him "
            "what exercise suits you.",
     examples=["can I exercise after dry needling", "is it ok to work out after dry needling",
-              "can i go to the gym after my needling session", "should I rest after dry needling",
-              "can I run after dry needling", "is exercise allowed after needling",
-              "when can I train again after dry needling", "can I do sport after a needling session",
-              "is it safe to lift weights after dry needling", "can I stretch after dry needling"],
+              "can i go to the gym after my needling session", "can I run after dry needling",
+              "is exercise allowed after needling", "when can I train again after dry needling",
+              "can I do sport after a needling session", "can I lift weights the same day as dry needling",
+              "how soon can I play football after needling", "is it fine to go cycling after my appointment"],
 )

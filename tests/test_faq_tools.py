@@ -68,8 +68,9 @@ def test_a_topic_that_would_break_the_knowledge_base_is_refused_and_nothing_is_w
 def test_check_finds_shared_examples_and_likely_confusions(project):
     add_topic(EXERCISE, project)
     path = project / "data/faq/dry_needling.yml"
-    path.write_text(path.read_text().replace("    - can I stretch after dry needling\n",
-                                             "    - can I stretch after dry needling\n    - is dry needling safe\n"))
+    path.write_text(path.read_text().replace("    - can I exercise after dry needling\n",
+                                             "    - can I exercise after dry needling\n    - is dry needling safe\n"
+                                             "    - can I stretch after dry needling\n"))
     report = check(project)
     assert any("'is dry needling safe' is an example of faq/exercise_after_needling and faq/is_it_safe" in p
                for p in report.problems)

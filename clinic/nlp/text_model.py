@@ -43,6 +43,9 @@ class TextModelSettings:
     # words become the concept, so a topic's few examples share one strong feature
     # ("gym", "run" and "lift weights" all read "concept:exercise").
     concepts: str = "add"
+    # How many times a concept counts: 2 lets a new topic's shared idea ("concept:exercise")
+    # outweigh the words it shares with an older topic ("after dry needling").
+    concept_weight: int = 1
 
     @classmethod
     def from_config(cls, config: dict) -> TextModelSettings:
@@ -52,7 +55,7 @@ class TextModelSettings:
         return cls(C=float(config.get("C", cls.C)),
                    char_ngrams=tuple(config.get("char_ngrams", cls.char_ngrams)),
                    calibration_folds=int(config.get("calibration_folds", cls.calibration_folds)),
-                   concepts=concepts)
+                   concepts=concepts, concept_weight=int(config.get("concept_weight", cls.concept_weight)))
 
 
 def load_concepts(path: Path = CONCEPTS_FILE) -> dict[str, list[tuple[str, ...]]]:
@@ -67,11 +70,12 @@ def concepts_fingerprint(path: Path = CONCEPTS_FILE) -> str:
 
 class WordGrams:
     """Lemma unigrams and bigrams, plus "concept:<name>" for each thesaurus concept present
-    (with `replace`, instead of the lemmas that name it)."""
+    (with `replace`, instead of the lemmas that name it), each concept `weight` times."""
 
-    def __init__(self, concepts: dict[str, list[tuple[str, ...]]], replace: bool = False) -> None:
+    def __init__(self, concepts: dict[str, list[tuple[str, ...]]], replace: bool = False, weight: int = 1) -> None:
         self.concepts = concepts
         self.replace = replace
+        self.weight = weight
         self._index()
 
     def _index(self) -> None:
@@ -89,10 +93,10 @@ class WordGrams:
         self._order = {name: i for i, name in enumerate(self.concepts)}
 
     def __getstate__(self) -> dict:
-        return {"concepts": self.concepts, "replace": self.replace}
+        return {"concepts": self.concepts, "replace": self.replace, "weight": self.weight}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update({"weight": 1, **state})
         self._index()
 
     def _named_by_concepts(self, lemmas: list[str]) -> list[str]:
@@ -118,7 +122,7 @@ class WordGrams:
         units = self._named_by_concepts(lemmas) if self.replace else lemmas
         grams = units + [f"{first} {second}" for first, second in zip(units, units[1:])]
         present = [f"concept:{name}" for name in self._concepts_in(words, lemmas)]
-        return grams + [concept for concept in present if concept not in units]
+        return grams + [concept for concept in present if concept not in units] + present * (self.weight - 1)
 
 
 def char_grams(sample: Sample, sizes: tuple[int, int] = (2, 5)) -> list[str]:
@@ -146,8 +150,8 @@ def build(settings: TextModelSettings, smallest_class: int) -> Pipeline:
     if settings.calibration_folds > 1 and smallest_class >= settings.calibration_folds:
         classifier = CalibratedClassifierCV(classifier, method="sigmoid", cv=settings.calibration_folds)
     features = FeatureUnion([
-        ("words", TfidfVectorizer(analyzer=WordGrams(load_concepts(), settings.concepts == "replace"),
-                                  sublinear_tf=True)),
+        ("words", TfidfVectorizer(analyzer=WordGrams(load_concepts(), settings.concepts == "replace",
+                                                     settings.concept_weight), sublinear_tf=True)),
         ("letters", TfidfVectorizer(analyzer=CharGrams(settings.char_ngrams), sublinear_tf=True)),
     ])
     return Pipeline([("features", features), ("classifier", classifier)])
