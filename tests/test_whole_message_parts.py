@@ -46,6 +46,16 @@ def test_confident_distinct_questions_come_in_the_order_asked_and_at_most_three(
     assert [q.topic for q in asked] == ["faq/x", "faq/z", "faq/w"]
 
 
+def test_a_question_at_the_end_of_a_long_sentence_is_read_on_its_own():
+    words = "i get that it 's the nerve , but i do n't understand how a needle fixes that ?".split()
+    story = Clause(" ".join(words), words, words, asks=True)
+    # sure only of the part after "but"; the whole sentence reads like another topic
+    said = {"i do n't understand how a needle fixes that ?": ("faq/how_it_helps", 0.8)}
+    asked = questions([Clause("hi", ["hi"], ["hi"], asks=False), story],
+                      lambda samples: [said.get(text, ("faq/what_is_sciatica", 0.4)) for text, _ in samples], 0.6)
+    assert [q.topic for q in asked] == ["faq/how_it_helps"]
+
+
 def test_a_follow_up_gets_the_topic_in_place_of_its_pronoun_or_after_it():
     assert with_topic("does that hurt ?".split(), "faq/trigger_points") == "does trigger point hurt ?".split()
     assert with_topic("how long ?".split(), "faq/does_it_hurt") == "how long ? about dry needling".split()

@@ -22,6 +22,7 @@ from clinic.nlp.whole_message import settings
 SENTENCE_ENDS = {".", "?", "!", ";", "…"}
 LIST_MARKS = {"-", "–", "—", "•", "*"}
 WH_WORDS = {"what", "whats", "how", "hows", "why", "when", "where", "which", "who"}
+TAIL_WORDS = 3  # a clause's last part is read alone only when it has more words than this
 WH_REACH = 6  # "hi, quick one - what is ...": a question word this early makes it a question
 
 Classify = Callable[[list[tuple[str, list[str]]]], list[tuple[str, float]]]
@@ -129,9 +130,13 @@ def questions(found: list[Clause], classify: Classify, confident: float) -> list
 
 
 def _in_context(found: list[Clause], i: int, sure: list[Question], classify: Classify) -> tuple[str, float] | None:
-    """An unsure question read again: its pronoun as the topic before it ("how can needling help
-    with it?"), else together with the sentence before it (the story it asks about)."""
+    """An unsure question read again: its last part alone ("I get that it's the nerve, but how does
+    a needle fix that?"), its pronoun as the topic before it ("how can needling help with it?"),
+    or together with the sentence before it (the story it asks about); the surest reading wins."""
     clause, readings = found[i], []
+    tail = _tail(clause)
+    if tail:
+        readings.append(tail)
     if sure:
         texts, lemmas = with_topic(clause.words, sure[-1].topic, True), with_topic(clause.lemmas, sure[-1].topic, True)
         if texts:
@@ -140,3 +145,12 @@ def _in_context(found: list[Clause], i: int, sure: list[Question], classify: Cla
         before = found[i - 1]
         readings.append((f"{before.text} {clause.text}", [*before.lemmas, *clause.lemmas]))
     return max(classify(readings), key=lambda reading: reading[1]) if readings else None
+
+
+def _tail(clause: Clause) -> tuple[str, list[str]] | None:
+    """What follows the clause's last comma or "but", when a few words follow."""
+    cuts = [i for i, word in enumerate(clause.words) if word == "," or _bare(word) == "but"]
+    if not cuts or len(clause.words) - cuts[-1] <= TAIL_WORDS:
+        return None
+    start = cuts[-1] + 1
+    return " ".join(clause.words[start:]), clause.lemmas[start:]

@@ -27,9 +27,6 @@ from clinic import PROJECT_ROOT, knowledge
 SETS = {"tuning half": PROJECT_ROOT / "tests" / "whole_message.yml",
         "blind half": PROJECT_ROOT / "tests" / "whole_message_blind.yml"}
 GATES = {"multi_question": 0.90, "long": 0.90, "follow_up": 0.85, "non_english": 1.0, "human_handoff": 1.0}
-# Where the gate is not reached yet, the tuning half must not fall below
-# what it scores today (measured 2026-11-26): a floor against regressions, not a target.
-FLOORS = {"long": 0.84, "follow_up": 0.80, "human_handoff": 0.87}
 KINDS = {"multi_question": "several questions, every one answered", "long": "long messages",
          "follow_up": "follow-ups", "non_english": "other languages", "human_handoff": "a person, please"}
 FORM_QUESTIONS = ("utter_ask_contact", "utter_ask_patient_name")
@@ -114,13 +111,10 @@ def report(results: list[Result], name: str, gated: bool) -> list[str]:
         if not mine:
             continue
         share = sum(r.passed for r in mine) / len(mine)
-        floor = FLOORS.get(kind, GATES[kind])
-        verdict = "reported only" if not gated else (
-            f"gate {GATES[kind]:.0%}" if floor == GATES[kind] else
-            f"issue's gate {GATES[kind]:.0%} NOT MET; floor {floor:.0%}")
+        verdict = f"gate {GATES[kind]:.0%}{'' if share >= GATES[kind] else ' NOT MET'}" if gated else "reported only"
         print(f"  {title:40} {share:6.1%} ({sum(r.passed for r in mine)}/{len(mine)}, {verdict})")
-        if gated and share < floor:
-            missed.append(f"{name}: {title} {share:.1%} < {floor:.0%}")
+        if gated and share < GATES[kind]:
+            missed.append(f"{name}: {title} {share:.1%} < {GATES[kind]:.0%}")
         for r in mine:
             if not r.passed:
                 print(f"      missed: {r.what}")
