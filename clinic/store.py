@@ -193,6 +193,21 @@ class ClinicStore:
         with self.engine.connect() as db:
             return dict(db.execute(query).all())
 
+    def delete_older_than(self, cutoff: datetime) -> dict[str, int]:
+        """Retention: requests (with their notes and outbox) last changed before `cutoff`, counted
+        per kind. A request with a notification not sent yet is kept and counted as "unsent":
+        deleting it would drop a message the clinic is owed."""
+        unsent = select(outbox_table.c.request_id).where(outbox_table.c.status != "sent")
+        old = (requests_table.c.updated_at < cutoff) & requests_table.c.id.not_in(unsent)
+        with self.engine.begin() as db:
+            counts = dict(db.execute(select(requests_table.c.kind, func.count())
+                                     .where(old).group_by(requests_table.c.kind)).all())
+            kept = db.execute(select(func.count()).select_from(requests_table).where(
+                (requests_table.c.updated_at < cutoff) & requests_table.c.id.in_(unsent))).scalar()
+            db.execute(outbox_table.delete().where(outbox_table.c.request_id.in_(select(requests_table.c.id).where(old))))
+            db.execute(requests_table.delete().where(old))
+        return {**{kind: counts.get(kind, 0) for kind in KINDS}, "unsent": kept}
+
 
 def _idempotency_key(kind: str, conversation_id: str, details: dict) -> str:
     payload = json.dumps([kind, conversation_id, details], sort_keys=True)

@@ -2,8 +2,12 @@
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 
 from clinic import PROJECT_ROOT
+from clinic.staff.reviews import ConversationReviews, Review
+from clinic.staff.tables import reviews_table
+from clinic.store import ClinicStore, requests_table
 from tracker_events import Chat, save_conversations, sqlite_tracker_store
 
 
@@ -27,7 +31,44 @@ def test_retention_says_how_many_conversations_it_deleted(tmp_path):
     save_conversations(sqlite_tracker_store(path), {"old": Chat("2024-01-01").patient("hi", "greet"),
                                                     "older": Chat("2023-06-01").patient("hi", "greet"),
                                                     "recent": Chat("2026-11-23").patient("hi", "greet")})
-    env = {**os.environ, "CLINIC_TRACKER_DB_URL": f"sqlite:///{path}"}
+    env = {**os.environ, "CLINIC_TRACKER_DB_URL": f"sqlite:///{path}", "CLINIC_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"}
     done = staff("retention", "--days", "365", env=env)
     assert done.returncode == 0 and done.stdout.startswith("Deleted 2 conversations older than 365 days")
     assert staff("retention", "--days", "365", env=env).stdout.startswith("Deleted 0 conversations")
+
+
+def test_retention_also_deletes_old_requests_reviews_and_notes_but_never_an_unsent_notification(tmp_path):
+    store = ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    reviews = ConversationReviews(store.engine)
+    long_ago = datetime.now(timezone.utc) - timedelta(days=400)
+
+    def request(kind, conversation, age=None, sent=True):
+        made, _ = store.submit(kind, conversation, {"name": conversation, "phone": "555 0100"}, ["email"])
+        store.update(made.reference, notes=f"called {conversation}")
+        if sent:
+            for item in store.due_outbox(at=datetime.now(timezone.utc) + timedelta(days=1)):
+                store.mark_sent(item.id)
+        if age:
+            with store.engine.begin() as db:
+                db.execute(requests_table.update().where(requests_table.c.id == made.id).values(updated_at=age))
+        return made
+
+    old_booking, old_callback = request("booking", "a", long_ago), request("callback", "b", long_ago)
+    new_booking = request("booking", "c")
+    unsent = request("callback", "d", long_ago, sent=False)
+    reviews.save("a", Review(True, ("billing",), "patient asked about cost"), "sam")
+    reviews.save("c", Review(True, (), "fine"), "sam")
+    with store.engine.begin() as db:
+        db.execute(reviews_table.update().where(reviews_table.c.conversation_id == "a").values(updated_at=long_ago))
+
+    env = {**os.environ, "CLINIC_DB_URL": store.engine.url.render_as_string(hide_password=False),
+           "CLINIC_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'rasa.db'}"}
+    done = staff("retention", "--days", "365", env=env)
+    assert done.returncode == 0, done.stderr
+    assert ("1 booking request, 1 callback request, 0 safety alerts and 1 review (with their notes)"
+            in done.stdout), done.stdout
+    assert "Kept 1 request whose email or webhook to the clinic is not sent yet" in done.stdout
+    assert store.get(old_booking.reference) is None and store.get(old_callback.reference) is None
+    assert store.get(new_booking.reference).notes and store.get(unsent.reference) is not None
+    assert store.outbox_status(unsent.reference) == {"email": "pending"}
+    assert reviews.get("a") == Review() and reviews.get("c").notes == "fine"

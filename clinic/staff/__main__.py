@@ -2,7 +2,7 @@
 
     python -m clinic.staff serve [--port 8001]                 the console
     python -m clinic.staff add-account NAME [--role admin]     asks for the password twice
-    python -m clinic.staff retention [--days 365]             deletes older conversations
+    python -m clinic.staff retention [--days 365]             deletes older conversations, requests, reviews
     python -m clinic.staff has-accounts                        exit status 0 if any account exists
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from clinic.staff.accounts import ROLES, AccountError, StaffAccounts
 from clinic.staff.conversations import TrackerStoreReader
+from clinic.staff.reviews import ConversationReviews
 from clinic.store import ClinicStore
 
 
@@ -25,6 +26,10 @@ def read_password(from_stdin: bool) -> str:
     if password != getpass.getpass("Again: "):
         raise AccountError("the two passwords differ")
     return password
+
+
+def _many(count: int, thing: str) -> str:
+    return f"{count} {thing}{'' if count == 1 else 's'}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", choices=ROLES, default="staff")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     verbs.add_parser("has-accounts", help="exit 0 if any staff account exists (used by `make run`)")
-    keep = verbs.add_parser("retention", help="delete conversations older than a number of days")
+    keep = verbs.add_parser("retention", help="delete conversations, requests and reviews older than a number of days")
     keep.add_argument("--days", type=int, default=int(os.environ.get("CLINIC_RETENTION_DAYS", 365)))
     args = parser.parse_args(argv)
 
@@ -61,9 +66,18 @@ def main(argv: list[str] | None = None) -> int:
             print("error: --days must be at least 1", file=sys.stderr)
             return 1
         cutoff = datetime.now(timezone.utc) - timedelta(days=args.days)
-        deleted = TrackerStoreReader().delete_older_than(cutoff)
-        print(f"Deleted {deleted} conversation{'s' if deleted != 1 else ''} older than {args.days} days "
-              f"(last message before {cutoff:%Y-%m-%d %H:%M} UTC).")
+        conversations = TrackerStoreReader().delete_older_than(cutoff)
+        store = ClinicStore()
+        requests = store.delete_older_than(cutoff)
+        reviews = ConversationReviews(store.engine).delete_older_than(cutoff)
+        print(f"Deleted {_many(conversations, 'conversation')} older than {args.days} days "
+              f"(last message before {cutoff:%Y-%m-%d %H:%M} UTC), and of the clinic's records last changed "
+              f"before then {_many(requests['booking'], 'booking request')}, "
+              f"{_many(requests['callback'], 'callback request')}, {_many(requests['alert'], 'safety alert')} "
+              f"and {_many(reviews, 'review')} (with their notes).")
+        if requests["unsent"]:
+            print(f"Kept {_many(requests['unsent'], 'request')} whose email or webhook to the clinic is not sent "
+                  "yet; they go at the next run after it is.")
     return 0
 
 

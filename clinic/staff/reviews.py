@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -53,3 +54,8 @@ class ConversationReviews:
                                  .where(reviews_table.c.conversation_id == conversation_id).values(**values))
             if not updated.rowcount:
                 db.execute(reviews_table.insert().values(conversation_id=conversation_id, **values))
+
+    def delete_older_than(self, cutoff: datetime) -> int:
+        """Retention: reviews (tags and notes) last saved before `cutoff`."""
+        with self.engine.begin() as db:
+            return db.execute(reviews_table.delete().where(reviews_table.c.updated_at < cutoff)).rowcount
