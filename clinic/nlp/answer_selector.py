@@ -100,16 +100,17 @@ class LinearAnswerSelector(LinearComponent):
 
     def _follow_up(self, message: Message, ranking: Ranking, words: list[questions.Word], topic: str,
                    confident: float) -> Ranking:
-        if ranking[0][1] >= confident:
+        sure_alone = ranking[0][1] >= confident
+        if sure_alone and ranking[0][0] not in settings()["pronoun_not_about"]:
             # "and the symptoms?": a clear answer, though alone the intent reads as unclear
             self._make_it_a_question(message, ranking[0][1])
             return ranking
-        texts = with_topic([w.text for w in words], topic)
-        lemmas = with_topic([w.lemma for w in words], topic)
-        if texts is None:
-            return ranking
-        key, confidence = self._classify([(" ".join(texts), lemmas)])[0]
+        texts = with_topic([w.text for w in words], topic, pronoun_only=sure_alone)
+        lemmas = with_topic([w.lemma for w in words], topic, pronoun_only=sure_alone)
+        key, confidence = self._classify([(" ".join(texts), lemmas)])[0] if texts else ("", 0.0)
         if confidence < confident:
+            if sure_alone:
+                self._make_it_a_question(message, ranking[0][1])
             return ranking
         message.set(FOLLOW_UP_KEY, topic, add_to_output=True)
         self._make_it_a_question(message, confidence)
