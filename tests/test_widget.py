@@ -94,6 +94,22 @@ def test_the_conversation_survives_a_reload_but_not_a_new_tab(page):
     second_tab.close()
 
 
+def test_a_patient_who_types_before_the_greeting_arrives_is_answered(page):
+    held = []  # the new conversation's request waits until the patient has typed and pressed Enter
+    page.route("**/sessions", lambda route: held.append(route))
+    page.get_by_role("button", name="Chat with us").click()
+    ask(page, "does dry needling hurt?")
+    while not held:
+        page.wait_for_timeout(20)
+    expect(page.locator(".clinic-chat__message--patient")).to_have_text(["does dry needling hurt?"])
+    expect(page.get_by_label("Type your question")).to_have_value("")
+    held[0].continue_()
+    answers = page.locator(".clinic-chat__message--assistant")
+    expect(answers).to_have_count(2)
+    expect(answers.first).to_contain_text("virtual assistant")
+    expect(answers.last).to_contain_text("pinch")
+
+
 def test_restart_begins_a_new_conversation(page):
     open_chat(page)
     ask(page, "what is dry needling")

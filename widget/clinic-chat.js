@@ -54,6 +54,7 @@
   var openKey = storageKey + ":open";
   var unread = 0;
   var busy = false;
+  var waiting = [];  // messages written while an answer is on its way, sent in turn
 
   // ---------- safe rendering ----------
 
@@ -273,14 +274,20 @@
   function setBusy(value) {
     busy = value;
     typing.hidden = !value;
-    sendButton.disabled = value;
   }
 
-  // Sends `text`; shows `shown` (a quick reply's title) as the patient's words.
+  // Sends `text`; shows `shown` (a quick reply's title) as the patient's words. A message
+  // written while an answer is on its way (a fast typist before the greeting arrives) is
+  // shown at once and sent when that answer is in, in the order written.
   function send(text, shown) {
-    if (busy || !text) { return; }
+    if (!text) { return; }
+    if (text !== HIDDEN_GREETING) { addMessage("patient", shown || text); }
+    if (busy) { waiting.push({ text: text, shown: shown }); return; }
+    deliver(text, shown);
+  }
+
+  function deliver(text, shown) {
     var hidden = text === HIDDEN_GREETING;
-    if (!hidden) { addMessage("patient", shown || text); }
     showReplies([]);
     setBusy(true);
     ensureSession().then(function (current) {
@@ -292,7 +299,11 @@
     }).catch(function (failure) {
       if (!hidden && !shown) { input.value = input.value || text; }  // the patient's words are not lost
       explain(failure);
-    }).then(function () { setBusy(false); });
+    }).then(function () {
+      setBusy(false);
+      var next = waiting.shift();
+      if (next) { deliver(next.text, next.shown); }
+    });
   }
 
   function loadHistory() {
@@ -334,6 +345,7 @@
     if (event.key === "Escape") { setOpen(false); launcher.focus(); }
   });
   restartButton.addEventListener("click", function () {
+    waiting = [];
     endSession(stored());
     log.textContent = "";
     showReplies([]);
@@ -343,7 +355,7 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
-    if (!text || busy) { return; }
+    if (!text) { return; }
     input.value = "";
     send(text);
   });
