@@ -4,7 +4,11 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from clinic import PROJECT_ROOT
+from clinic.staff.accounts import FREE_FAILURES, LoginThrottled, StaffAccounts
+from clinic.staff.audit import AuditLog
 from clinic.staff.reviews import ConversationReviews, Review
 from clinic.staff.tables import reviews_table
 from clinic.store import ClinicStore, requests_table
@@ -72,3 +76,41 @@ def test_retention_also_deletes_old_requests_reviews_and_notes_but_never_an_unse
     assert store.get(new_booking.reference).notes and store.get(unsent.reference) is not None
     assert store.outbox_status(unsent.reference) == {"email": "pending"}
     assert reviews.get("a") == Review() and reviews.get("c").notes == "fine"
+
+
+def test_an_admin_disables_enables_resets_and_lifts_waits_from_the_shell_and_each_is_audited(tmp_path):
+    store = ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    accounts = StaffAccounts(store.engine)
+    accounts.create("sam", "the old long password")
+    env = {**os.environ, "CLINIC_DB_URL": f"sqlite:///{tmp_path / 'clinic.db'}"}
+    token = accounts.log_in("sam", "the old long password", "10.0.0.5")
+
+    assert staff("disable-account", "Sam", env=env).returncode == 0
+    assert accounts.session(token) is None  # signed out at once
+    assert accounts.log_in("sam", "the old long password", "10.0.0.6") is None
+    assert accounts.disabled() == ["sam"]
+    assert staff("enable-account", "sam", env=env).returncode == 0
+    assert accounts.log_in("sam", "the old long password", "10.0.0.6")
+
+    token = accounts.log_in("sam", "the old long password", "10.0.0.6")
+    reset = staff("reset-password", "sam", "--password-stdin", env=env, stdin="a brand new password\n")
+    assert reset.returncode == 0 and "sessions have ended" in reset.stdout
+    assert accounts.session(token) is None
+    assert accounts.log_in("sam", "the old long password", "10.0.0.7") is None
+    assert accounts.log_in("sam", "a brand new password", "10.0.0.7")
+
+    for _ in range(FREE_FAILURES):
+        accounts.log_in("sam", "a wrong guess", "10.0.0.8")
+    with pytest.raises(LoginThrottled):
+        accounts.log_in("sam", "a brand new password", "10.0.0.8")
+    lifted = staff("lift-waits", "--address", "10.0.0.8", env=env)
+    assert lifted.returncode == 0 and f"Forgot {FREE_FAILURES} failed logins" in lifted.stdout
+    assert accounts.log_in("sam", "a brand new password", "10.0.0.8")
+
+    unknown = staff("disable-account", "nobody", env=env)
+    assert unknown.returncode == 1 and "there is no account 'nobody'" in unknown.stderr
+    actions = [(row.action, row.target) for row in AuditLog(store.engine).entries()]
+    for action, target in [("account_disabled", "sam"), ("account_enabled", "sam"), ("password_reset", "sam"),
+                           ("login_waits_lifted", "address 10.0.0.8")]:
+        assert (action, target) in actions
+    assert all(row.username.startswith("shell:") for row in AuditLog(store.engine).entries())

@@ -2,6 +2,10 @@
 
     python -m clinic.staff serve [--port 8001]                 the console
     python -m clinic.staff add-account NAME [--role admin]     asks for the password twice
+    python -m clinic.staff disable-account NAME                no password opens it; its sessions end
+    python -m clinic.staff enable-account NAME                 opens again with its old password
+    python -m clinic.staff reset-password NAME                 asks for the new password twice
+    python -m clinic.staff lift-waits [--account NAME] [--address IP]   forgets failed logins
     python -m clinic.staff retention [--days 365]             deletes older conversations, requests, reviews
     python -m clinic.staff has-accounts                        exit status 0 if any account exists
 """
@@ -14,6 +18,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from clinic.staff.accounts import ROLES, AccountError, StaffAccounts
+from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.reviews import ConversationReviews
 from clinic.store import ClinicStore
@@ -26,6 +31,36 @@ def read_password(from_stdin: bool) -> str:
     if password != getpass.getpass("Again: "):
         raise AccountError("the two passwords differ")
     return password
+
+
+ACCOUNT_CARE = ("disable-account", "enable-account", "reset-password", "lift-waits")
+
+
+def care_for_account(args) -> int:
+    """Disable, enable, reset or lift waits, audited as done from the server's shell."""
+    engine = ClinicStore().engine
+    accounts, who = StaffAccounts(engine), f"shell:{getpass.getuser()}"
+    try:
+        if args.verb == "disable-account":
+            accounts.disable(args.username)
+            done, said = "account_disabled", f"Disabled '{args.username}'; its sessions have ended."
+        elif args.verb == "enable-account":
+            accounts.enable(args.username)
+            done, said = "account_enabled", f"Enabled '{args.username}' with its old password."
+        elif args.verb == "reset-password":
+            accounts.reset_password(args.username, read_password(args.password_stdin))
+            done, said = "password_reset", f"New password set for '{args.username}'; its sessions have ended."
+        else:
+            forgotten = accounts.lift_waits(args.username, args.address)
+            done = "login_waits_lifted"
+            said = f"Forgot {_many(forgotten, 'failed login')}; the next try is not made to wait."
+    except AccountError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    target = args.username or f"address {args.address}"
+    AuditLog(engine).record(who, done, target=(target or "").strip().lower()[:255])
+    print(said)
+    return 0
 
 
 def _many(count: int, thing: str) -> str:
@@ -43,6 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", choices=ROLES, default="staff")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     verbs.add_parser("has-accounts", help="exit 0 if any staff account exists (used by `make run`)")
+    for verb, what in (("disable-account", "no password opens the account; its sessions end now"),
+                       ("enable-account", "a disabled account opens again with its old password")):
+        verbs.add_parser(verb, help=what).add_argument("username")
+    reset = verbs.add_parser("reset-password", help="a new password for an account; its sessions end")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    waits = verbs.add_parser("lift-waits", help="forget the failed logins of an account or from an address")
+    waits.add_argument("--account", dest="username")
+    waits.add_argument("--address")
     keep = verbs.add_parser("retention", help="delete conversations, requests and reviews older than a number of days")
     keep.add_argument("--days", type=int, default=int(os.environ.get("CLINIC_RETENTION_DAYS", 365)))
     args = parser.parse_args(argv)
@@ -61,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Created {args.role} account '{args.username.strip().lower()}'.")
     elif args.verb == "has-accounts":
         return 0 if StaffAccounts(ClinicStore().engine).usernames() else 1
+    elif args.verb in ACCOUNT_CARE:
+        return care_for_account(args)
     elif args.verb == "retention":
         if args.days < 1:
             print("error: --days must be at least 1", file=sys.stderr)

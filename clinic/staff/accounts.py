@@ -6,6 +6,12 @@ account is never locked, so nobody can lock a colleague out by guessing wrong
 from elsewhere, and the real user still logs in from their own computer.
 Sessions live server-side: the cookie carries a random token, the table only
 its SHA-256, so a leaked database does not hand out sessions.
+
+An admin on the clinic's server can disable an account (its password hash gets a
+"!" in front, as `passwd -l` does, so no password matches and the old one comes
+back with `enable`), reset a password, and lift an address's or an account's
+login waits (`python -m clinic.staff ...`); each ends the account's sessions
+where it should and is audited by the command.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from clinic.staff.tables import accounts_table, login_failures_table, sessions_t
 from clinic.store import now
 
 ROLES = ("staff", "admin")
+DISABLED = "!"  # in front of a disabled account's password hash
 MIN_PASSWORD_LENGTH = 12
 THROTTLE_WINDOW = timedelta(hours=1)  # failures older than this are forgotten
 FREE_FAILURES = 5  # per address in the window, before it has to wait
@@ -94,6 +101,60 @@ class StaffAccounts:
         with self.engine.connect() as db:
             return db.execute(select(accounts_table.c.id)
                               .where(accounts_table.c.username == username.strip().lower())).first() is not None
+
+    def disabled(self) -> list[str]:
+        with self.engine.connect() as db:
+            return list(db.execute(select(accounts_table.c.username)
+                                   .where(accounts_table.c.password_hash.startswith(DISABLED))
+                                   .order_by(accounts_table.c.username)).scalars())
+
+    def disable(self, username: str) -> None:
+        """No password opens the account any more, and its open sessions end now."""
+        with self.engine.begin() as db:
+            account = self._account(db, username)
+            if not account.password_hash.startswith(DISABLED):
+                db.execute(update(accounts_table).where(accounts_table.c.id == account.id)
+                           .values(password_hash=DISABLED + account.password_hash))
+            db.execute(delete(sessions_table).where(sessions_table.c.username == account.username))
+
+    def enable(self, username: str) -> None:
+        """A disabled account opens again with the password it had."""
+        with self.engine.begin() as db:
+            account = self._account(db, username)
+            db.execute(update(accounts_table).where(accounts_table.c.id == account.id)
+                       .values(password_hash=account.password_hash.lstrip(DISABLED)))
+
+    def reset_password(self, username: str, password: str) -> None:
+        """A new password (the account is enabled again); every session of the old one ends."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        with self.engine.begin() as db:
+            account = self._account(db, username)
+            db.execute(update(accounts_table).where(accounts_table.c.id == account.id)
+                       .values(password_hash=hasher.hash(password)))
+            db.execute(delete(sessions_table).where(sessions_table.c.username == account.username))
+
+    def lift_waits(self, username: str | None = None, address: str | None = None) -> int:
+        """Forgets the failed logins of an account or from an address; how many were forgotten."""
+        if not (username or address):
+            raise AccountError("name an account or an address")
+        with self.engine.begin() as db:
+            if username:
+                self._account(db, username)
+            query = delete(login_failures_table)
+            if username:
+                query = query.where(login_failures_table.c.username == username.strip().lower())
+            if address:
+                query = query.where(login_failures_table.c.address == address[:64])
+            return db.execute(query).rowcount
+
+    @staticmethod
+    def _account(db, username: str):
+        account = db.execute(select(accounts_table)
+                             .where(accounts_table.c.username == username.strip().lower())).first()
+        if account is None:
+            raise AccountError(f"there is no account '{username.strip().lower()}'")
+        return account
 
     def log_in(self, username: str, password: str, address: str) -> str | None:
         """A new session token for a right password, None for a wrong one; raises LoginThrottled."""
