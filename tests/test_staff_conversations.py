@@ -146,6 +146,24 @@ def test_retention_deletes_old_conversations_and_says_how_many(tmp_path):
     assert reader.delete_older_than(datetime(2026, 1, 1, tzinfo=timezone.utc)) == 0
 
 
+def test_what_a_patient_types_into_a_form_is_never_unanswered_but_a_question_after_it_is(tmp_path):
+    path = tmp_path / "rasa.db"
+    save_conversations(sqlite_tracker_store(path), {"form": Chat("2026-11-20")
+        .patient("can someone call me", "request_callback")
+        .assistant("utter_ask_patient_name", "What name should the clinic ask for?").form("callback_form")
+        .patient("José García", "nlu_fallback", 0.3)
+        .assistant("utter_ask_contact", "How should the clinic reach you?")
+        .patient("skip", "nlu_fallback", 0.2)
+        .assistant("utter_rephrase", "Could you say that another way?")
+        .patient("555 201 7788", "inform")
+        .action("action_submit_callback", request_reference="MC-ABC234").form(None)
+        .patient("what's the weather tomorrow", "nlu_fallback", 0.2)
+        .assistant("utter_rephrase", "Could you say that another way?")})
+    reader = TrackerStoreReader(f"sqlite:///{path}")
+    assert [text for text, _, _ in unanswered_questions(reader.conversations())] == ["what's the weather tomorrow"]
+    assert "unanswered" in reader.conversation("form").flags
+
+
 def test_an_empty_tracker_store_is_not_an_error(tmp_path):
     reader = TrackerStoreReader(f"sqlite:///{tmp_path / 'none.db'}")
     assert reader.conversations() == [] and reader.conversation("x") is None

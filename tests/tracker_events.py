@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import create_engine, text
 
@@ -40,6 +40,11 @@ class Chat:
     def assistant(self, response, text):
         self.events.append(ActionExecuted(response, timestamp=self._tick()))
         self.events.append(BotUttered(text, {}, {"utter_action": response}, timestamp=self._tick()))
+        return self
+
+    def form(self, name):
+        """A form starts asking (a name), or stops (None)."""
+        self.events.append(ActiveLoop(name, timestamp=self._tick()))
         return self
 
     def action(self, name, **slots):

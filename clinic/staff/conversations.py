@@ -68,6 +68,7 @@ class Turn:
     unanswered: str | None = None  # why a patient turn went unanswered
     answered_with: str | None = None  # the first response the patient got to this turn
     escalated: bool = False  # crisis language or a red flag: never a candidate FAQ
+    form_answer: bool = False  # typed while a form asked for something (a name, "skip"): never unanswered
     questions: list[str] = field(default_factory=list)  # every FAQ asked in the message, in order
     read_with_topic: str | None = None  # a follow-up, read with this earlier topic
     topic: str | None = None  # the conversation's topic after this turn (slot faq_topic)
@@ -107,6 +108,7 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
     conversation = None
     pending: Turn | None = None  # the last patient turn, waiting for the reply that shows if it was answered
     submitted = None  # "booking" or "callback" after the action that stores a request
+    in_form = False  # a form (booking, callback) is asking its questions
     for row in rows:
         data = json.loads(row.data)
         at = _timestamp(row.timestamp)
@@ -122,7 +124,8 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
             selectors = parse.get("response_selector") or {}
             selected = (selectors.get("faq") or selectors.get("default") or {}).get("response") or {}
             pending = Turn("patient", data.get("text") or "", at, intent.get("name"), intent.get("confidence"),
-                           escalated=intent.get("name") == "red_flag" or bool(parse.get("red_flags")))
+                           escalated=intent.get("name") == "red_flag" or bool(parse.get("red_flags")),
+                           form_answer=in_form)
             if intent.get("name") == "faq":
                 pending.answer = selected.get("intent_response_key")
                 pending.answer_confidence = selected.get("confidence")
@@ -132,7 +135,7 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
                 conversation.intents.add(pending.intent)
             if pending.intent == "out_of_scope":
                 conversation.flags.add("out_of_scope")
-            if pending.intent == "nlu_fallback" and not pending.escalated:
+            if pending.intent == "nlu_fallback" and not (pending.escalated or pending.form_answer):
                 pending.unanswered = "fallback"
             conversation.turns.append(pending)
         elif kind == "bot":
@@ -141,8 +144,8 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
             reason = unanswered_reason(response)
             if pending is not None:
                 pending.answered_with = pending.answered_with or response
-                if pending.escalated:
-                    reason = None  # a crisis or red flag is never a candidate FAQ, whatever the reply
+                if pending.escalated or pending.form_answer:
+                    reason = None  # a crisis, a red flag or a form's answer is never a candidate FAQ
             if reason and pending is not None:
                 pending.unanswered = pending.unanswered or reason
             if reason:
@@ -161,9 +164,12 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
                 conversation.names_given.add(str(value))
             elif name == "faq_topic" and pending is not None:
                 pending.topic = value
+        elif kind == "active_loop":
+            in_form = bool(data.get("name"))
         elif kind == "action":
             submitted = SUBMIT_ACTIONS.get(data.get("name"), submitted)
-            if data.get("name") == "action_default_fallback" and pending is not None and not pending.escalated:
+            if (data.get("name") == "action_default_fallback" and pending is not None
+                    and not (pending.escalated or pending.form_answer)):
                 pending.unanswered = pending.unanswered or "fallback"
                 conversation.flags.add("unanswered")
     if conversation and any(t.unanswered == "fallback" for t in conversation.turns):
