@@ -128,6 +128,17 @@ def test_log_ins_are_throttled(console):
     assert statuses == [401] * 5 + [429]
 
 
+def test_the_tab_title_counts_new_requests_and_the_front_page_refreshes_itself(console, patients):
+    web, _ = logged_in(console, "sam")
+    front = web.get(f"{console}/").text
+    new = int(re.search(r'id="new-count">(\d+) new<', front).group(1))
+    assert new >= 1  # the booking made by the patients above, at least
+    assert f"<title>({new}) At a glance · Movement Clinic</title>" in front
+    assert '<meta http-equiv="refresh" content="60">' in front
+    inbox = web.get(f"{console}/inbox").text
+    assert f"<title>({new}) Inbox" in inbox and "http-equiv" not in inbox  # a page with forms never reloads under a typist
+
+
 def test_staff_cannot_read_the_audit_log_or_export_csv(console):
     web, _ = logged_in(console, "sam")
     for path in ("/audit", "/export/conversations.csv", "/export/inbox.csv"):
