@@ -1,5 +1,5 @@
 # Thin verbs; each calls one script in scripts/.
-.PHONY: setup train run reload shell test bench
+.PHONY: setup train run prod reload shell test bench
 
 setup:   ## create .venv (Python 3.10), install pinned packages, build the spaCy pipeline
 	bash scripts/setup.sh
@@ -10,7 +10,10 @@ train: setup  ## train the assistant if its data or config changed
 run:     ## set up, train if needed, start the assistant (Ctrl-C stops it)
 	bash scripts/run.sh
 
-reload:  ## load the newly trained model into the running assistant (no restart)
+prod:    ## the production topology on this machine: 2 Rasa replicas behind nginx, PostgreSQL, Redis
+	bash scripts/prod.sh
+
+reload:  ## load the newly trained model into every running replica, one at a time (no restart)
 	.venv/bin/clinic model reload
 
 shell:   ## chat in Rasa's shell with the running assistant's actions (start `make run` first)

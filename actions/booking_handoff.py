@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from clinic import metrics
 from clinic.notifications import configured_notifiers
 from clinic.store import ClinicStore
 
@@ -43,11 +44,14 @@ def _submit(kind: Text, details: Dict[Text, Any], tracker: Tracker, dispatcher: 
         request, created = clinic_store().submit(kind, tracker.sender_id, details, sorted(configured_notifiers()))
     except SQLAlchemyError as error:
         # The error's text can hold the SQL parameters, i.e. patient details: log its type only.
-        logger.error("request could not be stored", extra={"conversation": tracker.sender_id, "kind": kind,
+        logger.error("request could not be stored", extra={"conversation_id": tracker.sender_id, "kind": kind,
                                                             "error": type(error).__name__})
+        metrics.REQUESTS_NOT_STORED.labels(kind).inc()
         dispatcher.utter_message(response="utter_request_not_sent")
         return []  # the details stay in the conversation: nothing is lost
-    logger.info("request stored", extra={"conversation": tracker.sender_id, "kind": kind,
+    if created:
+        metrics.REQUESTS.labels(kind).inc()
+    logger.info("request stored", extra={"conversation_id": tracker.sender_id, "kind": kind,
                                          "reference": request.reference, "new": created})
     dispatcher.utter_message(response=f"utter_{kind}_sent", reference=request.reference)
     return [SlotSet("request_reference", request.reference), *[SlotSet(s, None) for s in slots]]

@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import booking_handoff
+from clinic import metrics
 from clinic.nlp.tiers import UNCONFIRMED, escalation_tier, reply_language
 from clinic.notifications import configured_notifiers
 
@@ -30,9 +31,11 @@ def alert_clinic(conversation_id: Text, tier: Text) -> None:
         alert, created = store.submit("alert", conversation_id, {"tier": tier}, sorted(configured_notifiers()))
     except SQLAlchemyError as error:
         logger.error("safety alert could not be stored",
-                     extra={"conversation": conversation_id, "tier": tier, "error": type(error).__name__})
+                     extra={"conversation_id": conversation_id, "tier": tier, "error": type(error).__name__})
         return
-    logger.info("safety alert stored", extra={"conversation": conversation_id, "tier": tier,
+    if created:
+        metrics.SAFETY_ALERTS.labels(tier).inc()
+    logger.info("safety alert stored", extra={"conversation_id": conversation_id, "tier": tier,
                                               "reference": alert.reference, "new": created})
 
 
@@ -45,9 +48,10 @@ class ActionEscalateRedFlag(Action):
     ) -> List[EventType]:
         flags = tracker.latest_message.get("red_flags") or [UNCONFIRMED]
         tier = escalation_tier(flags)
+        metrics.RED_FLAGS.labels(tier).inc()
         logger.info(
             "red flag escalated",
-            extra={"conversation": tracker.sender_id, "tier": tier, "flags": [f["flag"] for f in flags]},
+            extra={"conversation_id": tracker.sender_id, "tier": tier, "flags": [f["flag"] for f in flags]},
         )
         if tier in ALERT_TIERS:
             alert_clinic(tracker.sender_id, tier)

@@ -96,17 +96,25 @@ def baseline(args) -> int:
 
 
 def reload(args) -> int:
-    from clinic.model_reload import ReloadFailed, api_secret, reload_model
+    """Into the replicas `make run`/`make prod` started, one at a time; or into --url alone."""
+    from clinic.model_reload import ReloadFailed, api_secret
+    from clinic.prod.rollout import roll_out
+    from clinic.prod.topology import Topology, run_dir
 
+    topology = Topology.load(run_dir())
+    if args.url or topology is None:
+        url = (args.url or "http://localhost:5005").rstrip("/")
+        topology = Topology([int(url.rsplit(":", 1)[1])], url.split("//")[1].rsplit(":", 1)[0])
     started = time.monotonic()
     try:
-        before, after = reload_model(args.url.rstrip("/"), Path(args.model), api_secret())
+        loaded = roll_out(topology, Path(args.model), api_secret(), run_dir())
     except ReloadFailed as why:
         print(f"error: {why}", file=sys.stderr)
         return 1
-    same = " (the same model: nothing was retrained)" if before == after else ""
-    print(f"Loaded {args.model} into {args.url} in {time.monotonic() - started:.1f} s: "
-          f"model {before[:8]} -> {after[:8]}{same}. Conversations carried on.")
+    for url, before, after in loaded:
+        same = " (the same model: nothing was retrained)" if before == after else ""
+        print(f"Loaded {args.model} into {url}: model {before[:8]} -> {after[:8]}{same}.")
+    print(f"Done in {time.monotonic() - started:.1f} s. Conversations carried on.")
     return 0
 
 
@@ -153,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     model = groups.add_parser("model", help="the running assistant's model")
     model_verbs = model.add_subparsers(dest="verb", required=True)
     reload_verb = model_verbs.add_parser("reload", help="load the newly trained model without stopping the assistant")
-    reload_verb.add_argument("--url", default=os.environ.get("CLINIC_RASA_URL", "http://localhost:5005"))
+    reload_verb.add_argument("--url", default=os.environ.get("CLINIC_RASA_URL"),
+                             help="one Rasa server (default: every replica make run/make prod started)")
     reload_verb.add_argument("--model", default=str(PROJECT_ROOT / "models" / "clinic.tar.gz"))
     reload_verb.set_defaults(run=reload)
 

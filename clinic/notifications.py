@@ -57,7 +57,10 @@ from email.message import EmailMessage
 from typing import Mapping, Protocol
 
 import requests
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
+from clinic import metrics
 from clinic.store import ClinicRequest, ClinicStore, OutboxItem
 
 logger = logging.getLogger(__name__)
@@ -235,6 +238,7 @@ def deliver_due(store: ClinicStore, notifiers: dict[str, Notifier]) -> tuple[int
             notifier.send(item.request, delivery_id(item))
         except Exception as error:  # any failure: keep it, try again later
             failed += 1
+            metrics.NOTIFICATIONS.labels(item.channel, "failed").inc()
             store.mark_failed(item.id, f"{type(error).__name__}: {error}", retry_delay(item.attempts))
             # Never the body or the patient's details: the error type, and an HTTP status.
             logger.warning("notification failed", extra={
@@ -242,18 +246,44 @@ def deliver_due(store: ClinicStore, notifiers: dict[str, Notifier]) -> tuple[int
                 "error": type(error).__name__, "status": getattr(error, "status", None)})
         else:
             sent += 1
+            metrics.NOTIFICATIONS.labels(item.channel, "sent").inc()
             store.mark_sent(item.id)
     return sent, failed
 
 
+WORKER = "notifications"
+
+
 def run_worker(poll_seconds: float = 5.0) -> None:
+    """Goes through the outbox every `poll_seconds`, beats its heartbeat (the staff console shows it)
+    and keeps the backlog gauges current. A database outage is logged and waited out."""
+    from clinic.heartbeats import beat
+
     store, notifiers = ClinicStore(), configured_notifiers()
     logger.info(f"notification worker started: channels {sorted(notifiers) or 'none (staff inbox only)'}")
     while True:
-        deliver_due(store, notifiers)
+        try:
+            sent, failed = deliver_due(store, notifiers)
+            metrics.OUTBOX_BACKLOG.set((backlog := store.outbox_backlog())[0])
+            metrics.OUTBOX_FAILING.set(backlog[1])
+            beat(store.engine, WORKER, sent, failed)
+        except SQLAlchemyError as error:
+            logger.error("the clinic database does not answer: %s; trying again", type(error).__name__)
         time.sleep(poll_seconds)
 
 
+def worker_readiness(store: ClinicStore) -> dict:
+    def clinic_database() -> None:
+        with store.engine.connect() as db:
+            db.execute(text("select 1"))
+    return {"clinic_database": clinic_database}
+
+
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
+    from clinic import logs
+    from clinic.service_port import serve_in_background
+
+    logs.configure("notifications")
+    serve_in_background("notifications", int(os.environ.get("CLINIC_WORKER_PORT", 9105)),
+                        worker_readiness(ClinicStore()))
     run_worker()

@@ -95,7 +95,8 @@ class ClinicStore:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or os.environ.get("CLINIC_DB_URL") or DEFAULT_URL
         self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True)
-        metadata.create_all(self.engine)
+        from clinic.migrate import upgrade  # the schema is Alembic's (clinic/migrations)
+        upgrade(self.engine)
 
     def submit(self, kind: str, conversation_id: str, details: dict, channels: list[str]) -> tuple[ClinicRequest, bool]:
         """Stores a request with one outbox item per channel; (request, created)."""
@@ -185,6 +186,24 @@ class ClinicStore:
             db.execute(outbox_table.update().where(outbox_table.c.id == item_id)
                        .values(attempts=outbox_table.c.attempts + 1, last_error=error[:500],
                                next_attempt_at=now() + retry_in))
+
+    def outbox_backlog(self) -> tuple[int, int]:
+        """(notifications not sent yet, of which failed at least once)."""
+        pending = outbox_table.c.status == "pending"
+        with self.engine.connect() as db:
+            return (db.execute(select(func.count()).select_from(outbox_table).where(pending)).scalar_one(),
+                    db.execute(select(func.count()).select_from(outbox_table)
+                               .where(pending, outbox_table.c.attempts > 0)).scalar_one())
+
+    def failing_notifications(self, limit: int = 20) -> list[dict]:
+        """Notifications not sent yet that failed at least once, oldest first: for the staff console."""
+        query = (select(requests_table.c.reference, requests_table.c.kind, outbox_table.c.channel,
+                        outbox_table.c.attempts, outbox_table.c.last_error, outbox_table.c.next_attempt_at)
+                 .join(requests_table, outbox_table.c.request_id == requests_table.c.id)
+                 .where(outbox_table.c.status == "pending", outbox_table.c.attempts > 0)
+                 .order_by(outbox_table.c.id).limit(limit))
+        with self.engine.connect() as db:
+            return [dict(row._mapping) for row in db.execute(query)]
 
     def outbox_status(self, reference: str) -> dict[str, str]:
         query = (select(outbox_table.c.channel, outbox_table.c.status)

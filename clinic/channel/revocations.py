@@ -23,8 +23,7 @@ revoked_sessions_table = Table(
 
 class RevokedSessions:
     def __init__(self, engine: Engine):
-        self.engine = engine
-        metadata.create_all(engine, tables=[revoked_sessions_table])
+        self.engine = engine  # its table is made by the migrations (ClinicStore)
 
     def revoke(self, session_id: str, token_expires: int) -> None:
         expires_at = datetime.fromtimestamp(token_expires, timezone.utc)

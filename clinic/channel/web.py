@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -23,6 +24,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from clinic import logs, metrics
 from clinic.channel.circuit_breaker import circuit_breaker
 from clinic.channel.patient_text import as_sent, clean, offered_payloads
 from clinic.channel.rate_limits import RateLimit, rate_limiter
@@ -32,6 +34,8 @@ from clinic.channel.settings import ChannelSettings
 from clinic.channel.transcript import quick_replies, transcript
 from clinic.nlp.follow_ups import TOPIC_METADATA_KEY
 from clinic.profile import clinic_profile
+from clinic.servers.resilience import TurnNotCompleted
+from clinic.staff.conversations import FALLBACK_RESPONSES
 from clinic.store import ClinicStore
 
 logger = logging.getLogger(__name__)
@@ -55,8 +59,22 @@ def channel_messages() -> dict[str, str]:
 
 def refusal(status: int, reason: str, headers: dict | None = None, **values) -> response.HTTPResponse:
     """A JSON refusal with a polite sentence the widget shows the patient."""
+    if status != 500:  # a failed turn is counted as one (FAILED_REPLIES)
+        metrics.REFUSALS.labels("channel", str(status)).inc()
     message = channel_messages()[reason].format(**values)
     return response.json({"error": reason, "message": message}, status=status, headers=headers)
+
+
+class ReplyCollector(CollectingOutputChannel):
+    """Rasa's collector, also noting which response each reply was (utter_rephrase, ...)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.responses: list[str | None] = []
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.responses.append(message.get("utter_action"))
+        await super().send_response(recipient_id, message)
 
 
 class ClinicWebInput(InputChannel):
@@ -75,7 +93,11 @@ class ClinicWebInput(InputChannel):
         self.limiter = rate_limiter(settings.limits_storage)
 
     async def _limited(self, key: str, limit: RateLimit) -> response.HTTPResponse | None:
-        wait = await self.limiter.hit(key, limit)
+        try:
+            wait = await self.limiter.hit(key, limit)
+        except Exception as error:  # Redis down: let the message through; an emergency must never wait on a counter
+            logger.error("rate limit not checked: %s", type(error).__name__)
+            return None
         if wait:
             return refusal(429, "rate_limited", {"Retry-After": str(max(1, round(wait)))})
         return None
@@ -92,6 +114,7 @@ class ClinicWebInput(InputChannel):
         def refuse_origin_or_preflight(request: Request) -> response.HTTPResponse | None:
             origin = request.headers.get("origin")
             if origin and origin not in settings.allowed_origins:
+                metrics.REFUSALS.labels("channel", "403").inc()
                 return response.json({"error": "origin_not_allowed"}, status=403)
             if request.method == "OPTIONS":
                 return response.empty(status=204, headers=CORS_HEADERS)
@@ -116,6 +139,14 @@ class ClinicWebInput(InputChannel):
             resp.headers["X-Content-Type-Options"] = "nosniff"
             return resp
 
+        @bp.exception(Exception)
+        async def failed(request: Request, error: Exception):
+            # E.g. the clinic database is down while a session is checked: the widget shows a sentence
+            # with the clinic's phone and the emergency number, never Sanic's error page.
+            logger.error("%s %s failed: %s", request.method, request.path, type(error).__name__)
+            metrics.FAILED_REPLIES.inc()
+            return refusal(500, "failed")
+
         @bp.route("/", methods=["GET"])
         async def health(request: Request):
             return response.json({"status": "ok", "circuit_breaker_trips": circuit_breaker.trips})
@@ -128,6 +159,8 @@ class ClinicWebInput(InputChannel):
 
         @bp.route("/sessions/<session_id:str>/messages", methods=["POST", "OPTIONS"])
         async def receive(request: Request, session_id: str):
+            logs.conversation.set(session_id)  # on every line logged during this turn, Rasa's too
+            started = time.monotonic()
             try:
                 self.sessions.verify(request.headers.get("authorization"), session_id)
             except SessionRefused as why:
@@ -156,14 +189,19 @@ class ClinicWebInput(InputChannel):
             # The conversation's topic, so the NLU can read "does that hurt?" (clinic/nlp/follow_ups.py).
             topic = tracker.get_slot(TOPIC_SLOT) if tracker else None
 
-            collector = CollectingOutputChannel()
+            collector = ReplyCollector()
             circuit_breaker.watch(request.app.ctx.agent.processor)
             try:
                 await on_new_message(UserMessage(text, collector, session_id, input_channel=self.name(),
                                                  metadata={TOPIC_METADATA_KEY: topic} if topic else None))
-            except (Exception, asyncio.CancelledError) as error:  # the patient hears it failed, never silence
+            except (Exception, asyncio.CancelledError, TurnNotCompleted) as error:  # said so, never silence
                 logger.error("message for %s failed: %s", session_id, type(error).__name__)
+                metrics.FAILED_REPLIES.inc()
                 return refusal(500, "failed")
+            metrics.MESSAGES.inc()
+            metrics.REPLY_SECONDS.observe(time.monotonic() - started)
+            if FALLBACK_RESPONSES.intersection(collector.responses):
+                metrics.FALLBACKS.inc()
             replies = [{"from": "assistant", "text": m.get("text") or "", "buttons": quick_replies(m.get("buttons"))}
                        for m in collector.messages if m.get("text") or m.get("buttons")]
             if not replies:  # never silence: say so, with the ways to get help

@@ -18,10 +18,11 @@ from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
 from sanic.request import Request
 
+from clinic import logs, metrics
 from clinic.servers.binding import bind_address, is_loopback
 
 logger = logging.getLogger(__name__)
-OPEN_PATHS = ("/health",)
+OPEN_PATHS = ("/health", "/ready", "/metrics")  # counts and yes/no only: no patient data
 
 
 def action_server(secret: str | None) -> Sanic:
@@ -34,8 +35,16 @@ def action_server(secret: str | None) -> Sanic:
         sent = request.headers.get("authorization") or ""
         if secret and not secrets.compare_digest(sent.encode(), f"Bearer {secret}".encode()):
             logger.warning("refused an unauthenticated call to %s from %s", request.path, request.ip)
+            metrics.REFUSALS.labels("actions", "401").inc()
             return response.json({"error": "unauthorized"}, status=401)
+        logs.conversation.set(None)
+        try:  # every line logged during this call carries the conversation's id
+            logs.conversation.set((request.json or {}).get("sender_id"))
+        except Exception:  # a body that is not JSON: rasa_sdk answers it
+            pass
         return None
+
+    metrics.add_service_routes(app, "actions", {"clinic_database": clinic_database_answers}, health=False)
 
     @app.exception(Exception)
     async def failed(request: Request, error: Exception):
@@ -46,11 +55,19 @@ def action_server(secret: str | None) -> Sanic:
     return app
 
 
+def clinic_database_answers() -> None:
+    from sqlalchemy import text
+
+    from actions.booking_handoff import clinic_store
+    with clinic_store().engine.connect() as db:
+        db.execute(text("select 1"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=int(os.environ.get("CLINIC_ACTIONS_PORT", 5055)))
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure("actions")
     host, secret = bind_address(), os.environ.get("CLINIC_ACTION_SERVER_SECRET") or None
     if not secret and not is_loopback(host):
         raise SystemExit(f"error: the action server would listen on {host} with no caller check; "

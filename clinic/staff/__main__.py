@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb == "serve":
         from clinic.staff.app import staff_console
 
+        from clinic import logs
+
+        logs.configure("staff_console")
         print(f"Staff console on http://{args.host}:{args.port}/", flush=True)
         staff_console().run(host=args.host, port=args.port, access_log=False)
     elif args.verb == "add-account":

@@ -9,13 +9,16 @@ from datetime import timedelta
 
 from jinja2 import Environment, FileSystemLoader
 from sanic import Sanic
+from sqlalchemy import text
+
+from clinic import metrics
 
 from clinic.staff.accounts import StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.pages import add_pages
 from clinic.staff.reviews import ConversationReviews
-from clinic.staff.web import HERE, Console, add_security_and_login, path_segment
+from clinic.staff.web import HERE, Console, add_security_and_login, open_to_all, path_segment
 from clinic.store import ClinicStore
 
 
@@ -33,4 +36,17 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
     app.ctx.console = console
     add_security_and_login(app, console)
     add_pages(app, console)
+    metrics.add_service_routes(app, "staff_console", readiness_checks(console), mark=open_to_all)
     return app
+
+
+def readiness_checks(console: Console) -> dict:
+    def clinic_database() -> None:
+        with console.store.engine.connect() as db:
+            db.execute(text("select 1"))
+
+    def conversations() -> None:
+        with console.tracker.engine.connect() as db:
+            db.execute(text("select 1"))
+
+    return {"clinic_database": clinic_database, "conversations": conversations}

@@ -5,7 +5,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from clinic.heartbeats import last_beats
+from clinic.notifications import WORKER
 from clinic.staff.conversations import Conversation
+from clinic.store import ClinicStore, now
+
+WORKER_POLL_SECONDS = 5.0  # clinic.notifications.run_worker's default
 
 
 @dataclass(frozen=True)
@@ -55,3 +60,21 @@ def at_a_glance(conversations: list[Conversation], requests: list, today: date, 
         escalations=Counter(c.red_flag_tier for c in conversations if c.red_flag_tier),
         booking_requests=Counter(r.kind for r in requests),
     )
+
+
+@dataclass(frozen=True)
+class NotificationDelivery:
+    last_beat_seconds: float | None  # None: the worker never ran against this database
+    stale: bool
+    failing: list[dict]
+
+
+def notification_delivery(store: ClinicStore) -> NotificationDelivery:
+    """Whether email and webhook notifications are going out: the worker's heartbeat and what keeps failing."""
+    beat = next((b for b in last_beats(store.engine) if b.worker == WORKER), None)
+    at = now()
+    if beat is None:
+        return NotificationDelivery(None, True, store.failing_notifications())
+    stamp = beat.beat_at if beat.beat_at.tzinfo else beat.beat_at.replace(tzinfo=at.tzinfo)
+    return NotificationDelivery((at - stamp).total_seconds(), beat.is_stale(WORKER_POLL_SECONDS, at),
+                                store.failing_notifications())

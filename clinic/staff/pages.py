@@ -13,7 +13,7 @@ from sanic.request import Request
 from clinic.nlp.tiers import ESCALATION_TIERS as TIERS
 from clinic.staff.audit import AuditFilter
 from clinic.staff.conversations import FLAGS, ConversationFilter
-from clinic.staff.dashboard import at_a_glance, bar_chart
+from clinic.staff.dashboard import at_a_glance, bar_chart, notification_delivery
 from clinic.staff.paging import page_number
 from clinic.staff.privacy import mask, mask_details
 from clinic.staff.reviews import Review, parse_tags
@@ -55,7 +55,8 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         recent = console.tracker.conversations(ConversationFilter(since=today - timedelta(days=13)))
         figures = at_a_glance(recent, console.store.requests(), today)
         return render(request, "dashboard.html", figures=figures, per_day=bar_chart(figures.per_day),
-                      top_questions=bar_chart(figures.top_questions, height=120))
+                      top_questions=bar_chart(figures.top_questions, height=120),
+                      delivery=notification_delivery(console.store))
 
     @app.get("/conversations")
     async def conversations(request: Request):

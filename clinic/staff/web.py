@@ -18,6 +18,7 @@ from jinja2 import Environment
 from sanic import Sanic, response
 from sanic.request import Request
 
+from clinic import metrics
 from clinic.staff.accounts import THROTTLE_WINDOW, LoginThrottled, StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
@@ -159,6 +160,7 @@ def add_security_and_login(app: Sanic, console: Console) -> None:
         except LoginThrottled as throttled:
             # One row per address per window, however often it retries.
             console.audit.record_once(who, "login_throttled", address(request), within=THROTTLE_WINDOW)
+            metrics.REFUSALS.labels("staff_console", "429").inc()
             resp = render(request, "login.html", status=429, csrf_token=expected,
                           error=f"Too many failed log-ins from this computer. Wait {_wait_text(throttled.wait)} "
                                 "and try again.")
@@ -166,6 +168,7 @@ def add_security_and_login(app: Sanic, console: Console) -> None:
             return resp
         if token is None:
             console.audit.record(who, "login_failed", address=address(request))
+            metrics.REFUSALS.labels("staff_console", "401").inc()
             return render(request, "login.html", status=401, csrf_token=expected,
                           error="Wrong username or password.")
         console.audit.record(username, "login", address=address(request))

@@ -34,7 +34,7 @@ PATIENT = {"patient_name": "Ana Ruiz", "phone": "555 201 7788", "preferred_time"
            "visit_reason": "sciatica, or mail me at ana.ruiz@example.com"}
 SLASHED = ("rest/patient 42", "odd?id#1%/..x")  # Rasa's REST channel takes any sender id
 FORMULAS = ("\t=1+2", " +3+4", "\r\n@SUM(A1)", "\n-5+6")  # sender ids too: a spreadsheet skips the blanks
-OPEN_ROUTES = {"login", "static/console.css"}  # paths as registered: all the rest needs a log-in
+OPEN_ROUTES = {"login", "static/console.css", "health", "ready", "metrics"}  # as registered: the rest needs a log-in
 ADMIN_ROUTES = {"audit", "export/inbox.csv", "export/conversations.csv"}
 FILLERS = 60  # more conversations than one page holds
 

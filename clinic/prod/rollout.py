@@ -1,0 +1,56 @@
+"""A new model into every replica, one at a time, without a patient waiting.
+
+Loading a model blocks a Rasa server for several seconds. So each replica in
+turn is taken out of nginx's list, given the model (Rasa's `PUT /model`), asked
+whether it is ready, and put back before the next one starts. Without a proxy
+(make run) there is one replica, loaded in place as before.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable
+
+import requests
+
+from clinic.model_reload import ReloadFailed, reload_model
+from clinic.prod.proxy import Proxy
+from clinic.prod.topology import Topology
+
+logger = logging.getLogger(__name__)
+DRAIN_SECONDS = 1.0  # calls already with the replica finish; nginx sends it no new ones
+
+
+def wait_until_ready(url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/ready", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise ReloadFailed(f"{url} is not ready after {seconds:.0f} s; see its log")
+
+
+def roll_out(topology: Topology, model: Path, secret: str, run_dir: Path,
+             say: Callable[[str], None] = print) -> list[tuple[str, str, str]]:
+    """(replica, model before, model after) for each replica, in order."""
+    proxy = Proxy(run_dir, topology.replica_ports, topology.host) if topology.behind_proxy else None
+    results = []
+    for port, url in zip(topology.replica_ports, topology.replica_urls):
+        if proxy and len(topology.replica_ports) > 1:
+            proxy.serve([p for p in topology.replica_ports if p != port])
+            proxy.reload()
+            time.sleep(DRAIN_SECONDS)
+        try:
+            say(f"==> {url}: loading {model.name}")
+            before, after = reload_model(url, model, secret)
+            wait_until_ready(url)
+        finally:
+            if proxy:  # back in service even if the load failed: it still answers with the old model
+                proxy.serve(topology.replica_ports)
+                proxy.reload()
+        results.append((url, before, after))
+    return results

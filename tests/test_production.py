@@ -1,0 +1,197 @@
+"""`make prod` on this machine: two Rasa replicas behind nginx, PostgreSQL and Redis,
+every process supervised, and each part killed for real (kill -9) or stopped.
+
+What a patient and the clinic must see: no message lost, no reply twice, no
+"sent" before the request is stored, every notification delivered once it
+can be, an honest answer while a database is down, and service back by itself.
+"""
+import json
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from clinic.profile import clinic_profile
+from local_servers import require_postgres
+from patient_channel import chat, new_session
+from production import is_ready, production_topology
+
+BOOKING_UP_TO_THE_NAME = ["I'd like to book an appointment"]
+BOOKING_DETAILS = ["Ana Ruiz", "555 201 7788", "Tuesday morning", "sciatica in my left leg", "I'm a new patient"]
+PG_CLUSTER = ["pg_ctlcluster", "--skip-systemctl-redirect"]
+REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
+               "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
+
+
+@pytest.fixture(scope="module")
+def prod(trained_model, tmp_path_factory, redis_url):
+    require_postgres()
+    with production_topology(tmp_path_factory.mktemp("prod")) as topology:
+        yield topology
+
+
+def say(prod, session, message):
+    status, _, answer = chat(prod.channel, session, message)
+    return status, " ".join(m["text"] for m in (answer or {}).get("messages", [])) or (answer or {}).get("message", "")
+
+
+def patient_messages(prod, session) -> list[str]:
+    """What the conversation store holds of this patient's messages, in order."""
+    with create_engine(prod.db_url).connect() as db:
+        rows = db.execute(text("select data from events where sender_id = :id and type_name = 'user' order by id"),
+                          {"id": session["session_id"]}).all()
+    return [json.loads(row.data)["text"] for row in rows]
+
+
+def requests_of(prod, session) -> list[tuple[str, str]]:
+    with create_engine(prod.db_url).connect() as db:
+        return db.execute(text("select reference, kind from clinic_requests where conversation_id = :id"),
+                          {"id": session["session_id"]}).all()
+
+
+def test_both_replicas_answer_behind_nginx_and_say_they_are_ready(prod):
+    for url in prod.replicas:
+        with urllib.request.urlopen(f"{url}/ready") as answer:
+            assert json.load(answer)["checks"] == {"model": "ok", "conversations": "ok", "locks": "ok"}
+    session = new_session(prod.channel)
+    for _ in range(4):
+        assert say(prod, session, "does dry needling hurt?")[0] == 200
+    served = [json.loads(line)["upstream"] for line in (prod.log_dir / "nginx.log").read_text().splitlines()
+              if line.startswith("{") and "/messages" in line]
+    assert {url.split("//")[1] for url in prod.replicas} <= set(served), "nginx sends patients to both replicas"
+    status = prod.supervisorctl("status")
+    for program in ("actions", "notifications", "nginx", "rasa:rasa-0", "rasa:rasa-1", "staff_console", "demo_site"):
+        assert f"{program} " in status and "RUNNING" in status.split(program, 1)[1].splitlines()[0], status
+
+
+def test_a_replica_killed_mid_conversation_is_not_noticed_by_the_patient(prod):
+    session = new_session(prod.channel)
+    assert "name" in say(prod, session, BOOKING_UP_TO_THE_NAME[0])[1].lower()
+    killed = prod.kill("rasa:rasa-0")
+    status, reply = say(prod, session, "Ana Ruiz")  # rasa-1 answers, in the booking form
+    assert status == 200 and "phone" in reply.lower(), reply
+    prod.wait_restarted("rasa:rasa-0", killed, prod.replicas[0])
+
+    killed = prod.kill("rasa:rasa-1")
+    status, reply = say(prod, session, "555 201 7788")  # rasa-0, restarted by supervisord, carries on
+    assert status == 200 and "when would you like to come in" in reply.lower(), reply
+    prod.wait_restarted("rasa:rasa-1", killed, prod.replicas[1])
+    assert patient_messages(prod, session)[-3:] == ["I'd like to book an appointment", "Ana Ruiz", "555 201 7788"]
+
+
+def test_the_action_server_killed_during_a_booking_submit(prod):
+    """Killed while its submit waits on a lock on the requests table: the patient hears it did not go, and after the
+    action server is back a second "yes" stores the request exactly once."""
+    session = new_session(prod.channel)
+    for message in BOOKING_UP_TO_THE_NAME + BOOKING_DETAILS:
+        status, reply = say(prod, session, message)
+    assert "Shall I send it" in reply
+
+    engine = create_engine(prod.db_url)
+    blocker = engine.connect()
+    held = blocker.begin()
+    blocker.execute(text("lock table clinic_requests in access exclusive mode"))
+    answer = {}
+    patient = threading.Thread(target=lambda: answer.update(reply=say(prod, session, "yes send it")))
+    patient.start()
+    for _ in range(120):  # until the action server's submit waits on the lock (a new snapshot each time)
+        with engine.connect() as db:
+            waiting = db.execute(text("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                                      "and query ilike '%clinic_requests%' and pid <> pg_backend_pid()")).scalar()
+        if waiting:
+            break
+        time.sleep(0.5)
+    assert waiting, "the submit never reached the database"
+    killed = prod.kill("actions")
+    held.rollback()
+    blocker.close()
+    patient.join(60)
+    status, reply = answer["reply"]
+    assert "reference" not in reply.lower() and "has your booking request" not in reply.lower(), reply
+    assert requests_of(prod, session) == [], reply
+    prod.wait_restarted("actions", killed, prod.actions)
+
+    status, reply = say(prod, session, "yes send it")
+    stored = requests_of(prod, session)
+    assert len(stored) == 1 and stored[0].kind == "booking", reply
+    assert stored[0].reference in reply, reply
+    say(prod, session, "yes send it")  # a third "yes" adds nothing
+    assert len(requests_of(prod, session)) == 1
+
+
+def test_the_notification_worker_killed_mid_send_delivers_after_its_restart(prod):
+    prod.webhook.hold_next("callback")
+    session = new_session(prod.channel)
+    say(prod, session, "can someone call me back?")
+    say(prod, session, "555 201 7788")
+    say(prod, session, "what does it cost")
+    reference = requests_of_after(prod, session, say(prod, session, "yes send it"))
+    assert prod.webhook.held.wait(60), "the worker never called the webhook"
+    killed = prod.kill("notifications")  # while the receiver holds its call
+    prod.webhook.release.set()
+    prod.wait_restarted("notifications", killed, prod.worker)
+
+    deadline = time.monotonic() + 90
+    delivery_ids = lambda: [c for c in prod.webhook.calls if c.startswith(reference)]  # noqa: E731
+    while time.monotonic() < deadline and not (len(delivery_ids()) >= 2 and mail_about(prod, reference)):
+        time.sleep(1)
+    assert len(delivery_ids()) >= 2, "the webhook call cut off by the kill is made again"
+    assert len(set(delivery_ids())) == 1, "with the same idempotency key, so the receiver can de-duplicate"
+    assert mail_about(prod, reference), "the email goes out too"
+    with create_engine(prod.db_url).connect() as db:
+        assert db.execute(text("select count(*) from clinic_outbox o join clinic_requests r on r.id = o.request_id "
+                               "where r.reference = :r and o.status = 'sent'"), {"r": reference}).scalar() == 2
+
+
+def requests_of_after(prod, session, said) -> str:
+    status, reply = said
+    (reference, kind), = requests_of(prod, session)
+    assert kind == "callback" and reference in reply
+    return reference
+
+
+def mail_about(prod, reference) -> bool:
+    return any(reference in text for _, text in prod.mailbox.messages)
+
+
+def honest(reply: str) -> bool:
+    """The channel's 'something went wrong' answer: try again, call the clinic, the emergency number."""
+    profile = clinic_profile()
+    return "try again" in reply and profile.emergency_number in reply
+
+
+def test_postgresql_restart_gets_an_honest_answer_and_service_comes_back(prod):
+    session = new_session(prod.channel)
+    assert "name" in say(prod, session, BOOKING_UP_TO_THE_NAME[0])[1].lower()
+    cluster = [Path("/etc/postgresql").iterdir().__next__().name, "main"]
+    subprocess.run([*PG_CLUSTER, *cluster, "stop", "-m", "fast"], check=True, timeout=60)
+    try:
+        status, reply = say(prod, session, "Ana Ruiz")
+        assert status == 500 and honest(reply), reply
+        assert not any(is_ready(url) for url in prod.replicas), "a replica without its database is not ready"
+    finally:
+        subprocess.run([*PG_CLUSTER, *cluster, "start"], check=True, timeout=60)
+    status, reply = say(prod, session, "Ana Ruiz")  # the same message again, in the same form
+    assert status == 200 and "phone" in reply.lower(), reply
+    assert patient_messages(prod, session)[-2:] == ["I'd like to book an appointment", "Ana Ruiz"], \
+        "nothing lost, and the message that failed is not stored twice"
+    assert all(is_ready(url) for url in prod.replicas)
+
+
+def test_redis_down_gets_an_honest_answer_and_service_comes_back(prod):
+    session = new_session(prod.channel)
+    assert "name" in say(prod, session, BOOKING_UP_TO_THE_NAME[0])[1].lower()
+    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], timeout=30)
+    try:
+        status, reply = say(prod, session, "Ana Ruiz")
+        assert status == 500 and honest(reply), reply
+    finally:
+        subprocess.run(REDIS_START, check=True, timeout=30)
+    time.sleep(1)
+    status, reply = say(prod, session, "Ana Ruiz")
+    assert status == 200 and "phone" in reply.lower(), reply
+    assert patient_messages(prod, session)[-2:] == ["I'd like to book an appointment", "Ana Ruiz"]
