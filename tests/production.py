@@ -105,9 +105,17 @@ class Production:
         return int(self.supervisorctl("pid", program))
 
     def kill(self, program: str) -> int:
-        """kill -9 of a supervised process; returns the pid it had."""
+        """kill -9 of a supervised process, returned once it is gone (its sockets closed: a message
+        sent in the instant it dies is a different case, answered by nginx's 502, which the widget
+        shows as its offline notice); returns the pid it had."""
         pid = self.pid(program)
         os.kill(pid, signal.SIGKILL)
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
         return pid
 
     def wait_restarted(self, program: str, old_pid: int, ready_url: str | None = None, seconds: float = 180) -> None:
@@ -140,7 +148,7 @@ def wait_ready(urls: list[str], process: subprocess.Popen, seconds: float = 300)
 
 
 @contextlib.contextmanager
-def production_topology(workdir: Path, replicas: int = 2):
+def production_topology(workdir: Path, replicas: int = 2, extra_env: dict | None = None):
     database = f"clinic_prod_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     first_rasa, public = consecutive_free_ports(replicas), free_port()
@@ -160,6 +168,7 @@ def production_topology(workdir: Path, replicas: int = 2):
         "CLINIC_ACTION_SERVER_SECRET": ACTION_SERVER_SECRET,
         "CLINIC_SMTP_HOST": "127.0.0.1", "CLINIC_SMTP_PORT": str(smtp.port), "CLINIC_SMTP_SECURITY": "none",
         "CLINIC_MAIL_TO": "desk@clinic.test", "CLINIC_WEBHOOK_URL": webhook.url, "CLINIC_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        **(extra_env or {}),
     }
     log = open(workdir / "make-prod.log", "w")
     process = subprocess.Popen(["bash", "scripts/prod.sh"], cwd=PROJECT_ROOT, env=environ, stdout=log,

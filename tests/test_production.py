@@ -57,15 +57,106 @@ def test_both_replicas_answer_behind_nginx_and_say_they_are_ready(prod):
     for url in prod.replicas:
         with urllib.request.urlopen(f"{url}/ready") as answer:
             assert json.load(answer)["checks"] == {"model": "ok", "conversations": "ok", "locks": "ok"}
-    session = new_session(prod.channel)
-    for _ in range(4):
+    session, replicas, served = new_session(prod.channel), {url.split("//")[1] for url in prod.replicas}, set()
+    for _ in range(12):  # a replica tried before it was up is skipped for 2 s (max_fails, fail_timeout)
         assert say(prod, session, "does dry needling hurt?")[0] == 200
-    served = [json.loads(line)["upstream"] for line in (prod.log_dir / "nginx.log").read_text().splitlines()
-              if line.startswith("{") and "/messages" in line]
-    assert {url.split("//")[1] for url in prod.replicas} <= set(served), "nginx sends patients to both replicas"
+        served = {json.loads(line)["upstream"] for line in (prod.log_dir / "nginx.log").read_text().splitlines()
+                  if line.startswith("{") and "/messages" in line}
+        if replicas <= served:
+            break
+        time.sleep(0.5)
+    assert replicas <= served, "nginx sends patients to both replicas"
     status = prod.supervisorctl("status")
     for program in ("actions", "notifications", "nginx", "rasa:rasa-0", "rasa:rasa-1", "staff_console", "demo_site"):
         assert f"{program} " in status and "RUNNING" in status.split(program, 1)[1].splitlines()[0], status
+
+
+def metric(url: str, name: str) -> float:
+    """The sum of a Prometheus series (all its labels) as one service reports it."""
+    with urllib.request.urlopen(f"{url}/metrics") as answer:
+        lines = answer.read().decode().splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.split("{")[0].split(" ")[0] == name)
+
+
+def test_every_service_counts_what_the_clinic_watches(prod):
+    before = {name: sum(metric(url, name) for url in prod.replicas)
+              for name in ("clinic_patient_messages_total", "clinic_fallbacks_total", "clinic_reply_seconds_count")}
+    red_flags, bookings = metric(prod.actions, "clinic_red_flags_total"), metric(prod.actions, "clinic_requests_total")
+    say(prod, new_session(prod.channel), "blorf kzzt wumpa")  # unanswered, in a conversation of its own
+    session = new_session(prod.channel)
+    say(prod, session, "does dry needling hurt?")
+    say(prod, session, "I suddenly can't control my bladder and both my legs are numb")
+    after = {name: sum(metric(url, name) for url in prod.replicas) for name in before}
+    assert after["clinic_patient_messages_total"] - before["clinic_patient_messages_total"] == 3
+    assert after["clinic_reply_seconds_count"] - before["clinic_reply_seconds_count"] == 3
+    assert after["clinic_fallbacks_total"] - before["clinic_fallbacks_total"] == 1
+    assert metric(prod.actions, "clinic_red_flags_total") == red_flags + 1
+    session = new_session(prod.channel)
+    for message in BOOKING_UP_TO_THE_NAME + BOOKING_DETAILS + ["yes send it"]:
+        say(prod, session, message)
+    assert metric(prod.actions, "clinic_requests_total") == bookings + 1
+    assert new_session_refused(prod) and sum(metric(url, "clinic_refusals_total") for url in prod.replicas) >= 1
+    for url in (prod.worker, prod.staff):
+        with urllib.request.urlopen(f"{url}/ready") as answer:
+            assert json.load(answer)["ready"] is True
+    assert metric(prod.worker, "clinic_outbox_backlog") >= 0 and "clinic_notifications_total" in \
+        urllib.request.urlopen(f"{prod.worker}/metrics").read().decode()
+
+
+def new_session_refused(prod) -> bool:
+    status, _, _ = chat(prod.channel, {"session_id": "web-forged", "token": "forged"}, "hello")
+    return status == 401
+
+
+def test_logs_are_json_lines_with_the_conversation_and_no_patient_text(prod):
+    session = new_session(prod.channel)
+    secret_words = "my neighbour Zebulon Quigley has sciatica"
+    say(prod, session, secret_words)
+    for message in BOOKING_UP_TO_THE_NAME + BOOKING_DETAILS + ["yes send it"]:
+        say(prod, session, message)
+    lines = []
+    for log in ("rasa-0.log", "rasa-1.log", "actions.log", "notifications.log", "staff_console.log"):
+        lines += [json.loads(line) for line in (prod.log_dir / log).read_text().splitlines() if line.startswith("{")]
+    assert lines and all({"time", "level", "service", "logger", "message"} <= set(line) for line in lines)
+    ours = [line for line in lines if line.get("conversation_id") == session["session_id"]]
+    assert {line["service"] for line in ours} >= {"actions"} and any(line["service"].startswith("rasa") for line in ours)
+    stored = [line for line in ours if line["message"] == "request stored"]
+    assert len(stored) == 1 and stored[0]["reference"].startswith("MC-") and stored[0]["kind"] == "booking"
+    everything = "\n".join(json.dumps(line) for line in lines)
+    for patient_text in (secret_words, "Ana Ruiz", "555 201 7788", "sciatica in my left leg"):
+        assert patient_text not in everything
+
+
+def test_a_new_model_reaches_every_replica_one_at_a_time_without_a_failed_message(prod):
+    results, stop = [], threading.Event()
+
+    def patient():
+        session, n = new_session(prod.channel), 0
+        while not stop.is_set():
+            started = time.monotonic()
+            status, reply = say(prod, session, "how many sessions will I need?")
+            results.append((status, time.monotonic() - started, reply))
+            n += 1
+            time.sleep(0.2)
+
+    patients = [threading.Thread(target=patient) for _ in range(2)]
+    for thread in patients:
+        thread.start()
+    time.sleep(2)
+    rolled = subprocess.run(["clinic", "model", "reload"], env=prod.environ, capture_output=True, text=True,
+                            timeout=600, cwd=Path(__file__).parent.parent)
+    time.sleep(2)
+    stop.set()
+    for thread in patients:
+        thread.join(60)
+    assert rolled.returncode == 0, rolled.stderr
+    assert [line for line in rolled.stdout.splitlines() if line.startswith("Loaded")] == [
+        line for line in rolled.stdout.splitlines() if line.startswith("Loaded") and any(u in line for u in prod.replicas)]
+    assert len([line for line in rolled.stdout.splitlines() if line.startswith("Loaded")]) == 2
+    assert len(results) > 10 and all(status == 200 for status, _, _ in results), \
+        [r for r in results if r[0] != 200][:3]
+    print(f"rollout: {len(results)} messages, slowest {max(r[1] for r in results):.2f} s")
+    assert (prod.run_dir / "upstream.conf").read_text().count("server ") == 2, "both replicas back in service"
 
 
 def test_a_replica_killed_mid_conversation_is_not_noticed_by_the_patient(prod):

@@ -241,3 +241,27 @@ def test_a_patients_script_is_shown_as_text(browser, console, patients):
     for action in ("login", "view_transcript", "reveal", "reveal_request", "export", "update_request",
                    "login_failed"):
         expect(log).to_contain_text(action)
+
+
+def test_the_front_page_says_whether_notifications_are_going_out(console, assistant, patients):
+    """No worker runs in this test assistant: the page says so. Then a worker that beats and a
+    notification that keeps failing, as the staff would see them."""
+    from datetime import timedelta
+
+    from clinic.heartbeats import beat
+
+    web, _ = logged_in(console, "sam")
+    front = web.get(f"{console}/").text
+    assert "The notification worker has never run" in front
+
+    store = assistant["store"]
+    request, _ = store.submit("callback", "delivery-check", {"contact": "+1 555 0100", "callback_question": "cost"},
+                              ["webhook"])
+    (item,) = [i for i in store.due_outbox() if i.request.reference == request.reference]
+    store.mark_failed(item.id, "DeliveryRefused: webhook answered HTTP 503", timedelta(minutes=2))
+    beat(store.engine, "notifications", sent=0, failed=1)
+    front = web.get(f"{console}/").text
+    assert "The notification worker ran" in front and "seconds ago" in front
+    failing = front.split("Notifications that failed and are being retried", 1)[1].split("</table>", 1)[0]
+    assert request.reference in failing and "HTTP 503" in failing and "webhook" in failing
+    store.mark_sent(item.id)

@@ -154,7 +154,7 @@ class ClinicWebInput(InputChannel):
         @bp.route("/sessions", methods=["POST", "OPTIONS"])
         async def start_session(request: Request):
             session = self.sessions.start()
-            logger.info("patient session started %s", session.session_id)
+            logger.info("patient session started", extra={"conversation_id": session.session_id})
             return response.json({"session_id": session.session_id, "token": session.token}, status=201)
 
         @bp.route("/sessions/<session_id:str>/messages", methods=["POST", "OPTIONS"])
@@ -198,10 +198,14 @@ class ClinicWebInput(InputChannel):
                 logger.error("message for %s failed: %s", session_id, type(error).__name__)
                 metrics.FAILED_REPLIES.inc()
                 return refusal(500, "failed")
+            seconds = time.monotonic() - started
+            unanswered = bool(FALLBACK_RESPONSES.intersection(collector.responses))
             metrics.MESSAGES.inc()
-            metrics.REPLY_SECONDS.observe(time.monotonic() - started)
-            if FALLBACK_RESPONSES.intersection(collector.responses):
-                metrics.FALLBACKS.inc()
+            metrics.REPLY_SECONDS.observe(seconds)
+            metrics.FALLBACKS.inc(unanswered)
+            # What was said stays out of the log: which responses, how long, whether unanswered.
+            logger.info("replied", extra={"responses": [r for r in collector.responses if r],
+                                          "ms": round(seconds * 1000), "unanswered": unanswered})
             replies = [{"from": "assistant", "text": m.get("text") or "", "buttons": quick_replies(m.get("buttons"))}
                        for m in collector.messages if m.get("text") or m.get("buttons")]
             if not replies:  # never silence: say so, with the ways to get help
