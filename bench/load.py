@@ -110,6 +110,7 @@ def line(name: str, patients: int, result: dict) -> str:
 def stock_bot(workdir: Path):
     """`rasa init` (its example bot, DIET and TED) trained here, then `rasa run` on a free port."""
     project = workdir / "stock"
+    project.mkdir()
     started = time.monotonic()
     subprocess.run([BIN / "rasa", "init", "--no-prompt", "--init-dir", str(project)], check=True,
                    capture_output=True, cwd=workdir, timeout=3600)

@@ -78,6 +78,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     url = os.environ.get("CLINIC_DB_URL") or DEFAULT_URL
     create_database_if_missing(url)
+    if os.environ.get("CLINIC_TRACKER_DB_URL"):  # conversations: Rasa's tracker store expects the database
+        create_database_if_missing(os.environ["CLINIC_TRACKER_DB_URL"])
     engine = create_engine(url, future=True)
     before, after = upgrade(engine)
     print(f"==> Clinic database at schema {after}" + ("" if before == after else f" (was {before or 'the first release'})"))

@@ -57,7 +57,11 @@ def reload_model(url: str, model: Path, secret: str) -> tuple[str, str]:
         return answer.json()
 
     before = status().get("model_id", "")
-    loaded = requests.put(f"{url}/model", json={"model_file": str(model.resolve())}, headers=headers, timeout=600)
+    try:
+        loaded = requests.put(f"{url}/model", json={"model_file": str(model.resolve())}, headers=headers,
+                              timeout=600)
+    except requests.RequestException as error:
+        raise ReloadFailed(f"the assistant at {url} stopped answering while loading ({type(error).__name__})")
     if loaded.status_code != 204:
         raise ReloadFailed(f"the assistant did not load {model}: HTTP {loaded.status_code} {loaded.text[:300]}")
     after = status().get("model_id", "")

@@ -263,6 +263,7 @@ def run_worker(poll_seconds: float = 5.0) -> None:
     logger.info(f"notification worker started: channels {sorted(notifiers) or 'none (staff inbox only)'}")
     while True:
         try:
+            beat(store.engine, WORKER, 0, 0)  # before the round too: a slow receiver is not a stopped worker
             sent, failed = deliver_due(store, notifiers)
             metrics.OUTBOX_BACKLOG.set((backlog := store.outbox_backlog())[0])
             metrics.OUTBOX_FAILING.set(backlog[1])

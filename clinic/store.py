@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -203,7 +204,7 @@ class ClinicStore:
                  .where(outbox_table.c.status == "pending", outbox_table.c.attempts > 0)
                  .order_by(outbox_table.c.id).limit(limit))
         with self.engine.connect() as db:
-            return [dict(row._mapping) for row in db.execute(query)]
+            return [{**row._mapping, "last_error": _error_summary(row.last_error)} for row in db.execute(query)]
 
     def outbox_status(self, reference: str) -> dict[str, str]:
         query = (select(outbox_table.c.channel, outbox_table.c.status)
@@ -226,6 +227,13 @@ class ClinicStore:
             db.execute(outbox_table.delete().where(outbox_table.c.request_id.in_(select(requests_table.c.id).where(old))))
             db.execute(requests_table.delete().where(old))
         return {**{kind: counts.get(kind, 0) for kind in KINDS}, "unsent": kept}
+
+
+def _error_summary(error: str | None) -> str:
+    """The error's type and an HTTP status: never the rest, which can hold a webhook's secret URL."""
+    kind, _, text = (error or "").partition(":")
+    status = re.search(r"\bHTTP (\d{3})\b", text)
+    return f"{kind} (HTTP {status.group(1)})" if status else kind
 
 
 def _idempotency_key(kind: str, conversation_id: str, details: dict) -> str:

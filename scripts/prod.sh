@@ -13,7 +13,8 @@ bash scripts/train.sh
 source scripts/local_secrets.sh
 
 export CLINIC_HOME=$PWD
-export CLINIC_BIND_ADDRESS=${CLINIC_BIND_ADDRESS:-127.0.0.1}
+export CLINIC_BIND_ADDRESS=${CLINIC_BIND_ADDRESS:-127.0.0.1}          # replicas, actions, console, worker
+export CLINIC_PUBLIC_BIND_ADDRESS=${CLINIC_PUBLIC_BIND_ADDRESS:-$CLINIC_BIND_ADDRESS}   # nginx alone
 export CLINIC_RUN_DIR=${CLINIC_RUN_DIR:-$PWD/run} CLINIC_LOG_DIR=${CLINIC_LOG_DIR:-$PWD/logs}
 export CLINIC_REPLICAS=${CLINIC_REPLICAS:-2} CLINIC_RASA_FIRST_PORT=${CLINIC_RASA_FIRST_PORT:-5010}
 export CLINIC_PROXY=nginx CLINIC_PUBLIC_PORT=${CLINIC_PUBLIC_PORT:-5005}
@@ -27,8 +28,11 @@ export CLINIC_ACTION_SERVER_URL=${CLINIC_ACTION_SERVER_URL:-http://127.0.0.1:$CL
 export CLINIC_POSTGRES_HOST=${CLINIC_POSTGRES_HOST:-127.0.0.1} CLINIC_POSTGRES_DB=${CLINIC_POSTGRES_DB:-clinic}
 export CLINIC_POSTGRES_USER=${CLINIC_POSTGRES_USER:-postgres} CLINIC_POSTGRES_PASSWORD=${CLINIC_POSTGRES_PASSWORD:-}
 export CLINIC_REDIS_HOST=${CLINIC_REDIS_HOST:-127.0.0.1}
-pg="postgresql://${CLINIC_POSTGRES_USER}${CLINIC_POSTGRES_PASSWORD:+:$CLINIC_POSTGRES_PASSWORD}@${CLINIC_POSTGRES_HOST}/${CLINIC_POSTGRES_DB}"
+password=$(python -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$CLINIC_POSTGRES_PASSWORD")
+pg="postgresql://${CLINIC_POSTGRES_USER}${password:+:$password}@${CLINIC_POSTGRES_HOST}/${CLINIC_POSTGRES_DB}"
 export CLINIC_DB_URL=${CLINIC_DB_URL:-$pg} CLINIC_TRACKER_DB_URL=${CLINIC_TRACKER_DB_URL:-$pg}
 export CLINIC_WEB_LIMITS_STORAGE=${CLINIC_WEB_LIMITS_STORAGE:-redis://$CLINIC_REDIS_HOST:6379/2}
-export SANIC_REAL_IP_HEADER=x-real-ip   # the patient's address, as nginx saw it
+# The replicas (only they) read the patient's address from nginx's X-Real-IP header.
+export CLINIC_TRUSTED_PROXY_HEADER=x-real-ip
+export TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-20}   # a replica killed mid-turn blocks its conversation at most 20 s
 exec bash scripts/supervise.sh deploy/supervisor/prod.conf

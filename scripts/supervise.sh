@@ -15,6 +15,10 @@ python -m clinic.profile              # lists profile values the clinic still ha
     curl -fs "$CLINIC_BOT_URL/webhooks/clinic_web/" >/dev/null 2>&1 && break
     sleep 1
   done
+  if ! curl -fs "$CLINIC_BOT_URL/webhooks/clinic_web/" >/dev/null 2>&1; then
+    echo "The assistant does not answer at $CLINIC_BOT_URL after 3 minutes: see the logs in $CLINIC_LOG_DIR" >&2
+    exit 0
+  fi
   cat <<TXT
 
 The clinic assistant is running (${CLINIC_REPLICAS} Rasa replica(s); logs in ${CLINIC_LOG_DIR}).

@@ -88,7 +88,8 @@ class Production:
     staff: str
     run_dir: Path
     log_dir: Path
-    db_url: str
+    db_url: str  # the clinic's requests, outbox, staff tables
+    tracker_url: str  # conversations
     mailbox: object
     webhook: WebhookReceiver
     environ: dict = field(repr=False, default_factory=dict)
@@ -149,7 +150,9 @@ def wait_ready(urls: list[str], process: subprocess.Popen, seconds: float = 300)
 
 @contextlib.contextmanager
 def production_topology(workdir: Path, replicas: int = 2, extra_env: dict | None = None):
+    # Conversations and the clinic's requests in two databases, so one can fail without the other.
     database = f"clinic_prod_{uuid.uuid4().hex[:8]}"
+    clinic_db_url = f"postgresql://postgres@127.0.0.1:5432/{database}_requests"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     first_rasa, public = consecutive_free_ports(replicas), free_port()
     actions, site, staff, worker = free_port(), free_port(), free_port(), free_port()
@@ -161,7 +164,7 @@ def production_topology(workdir: Path, replicas: int = 2, extra_env: dict | None
         "CLINIC_RUN_DIR": str(run_dir), "CLINIC_LOG_DIR": str(log_dir), "CLINIC_REPLICAS": str(replicas),
         "CLINIC_RASA_FIRST_PORT": str(first_rasa), "CLINIC_PUBLIC_PORT": str(public),
         "CLINIC_ACTIONS_PORT": str(actions), "CLINIC_SITE_PORT": str(site), "CLINIC_STAFF_PORT": str(staff),
-        "CLINIC_WORKER_PORT": str(worker), "CLINIC_POSTGRES_DB": database,
+        "CLINIC_WORKER_PORT": str(worker), "CLINIC_POSTGRES_DB": database, "CLINIC_DB_URL": clinic_db_url,
         "CLINIC_WEB_LIMITS_STORAGE": "redis://127.0.0.1:6379/14",
         "CLINIC_WEB_LIMIT_PER_IP": "1000/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "100/minute",
         "CLINIC_CHANNEL_SECRET": CHANNEL_SECRET, "CLINIC_API_JWT_SECRET": API_SECRET,
@@ -179,7 +182,8 @@ def production_topology(workdir: Path, replicas: int = 2, extra_env: dict | None
                     f"http://127.0.0.1:{worker}"], process)
         yield Production(f"http://127.0.0.1:{public}", replica_urls, f"http://127.0.0.1:{actions}",
                          f"http://127.0.0.1:{worker}", f"http://127.0.0.1:{staff}", run_dir, log_dir,
-                         f"postgresql://postgres@127.0.0.1:5432/{database}", mailbox, webhook, environ)
+                         clinic_db_url, f"postgresql://postgres@127.0.0.1:5432/{database}", mailbox, webhook,
+                         environ)
     finally:
         webhook.release.set()
         process.send_signal(signal.SIGTERM)  # supervisord stops everything it started
@@ -191,4 +195,5 @@ def production_topology(workdir: Path, replicas: int = 2, extra_env: dict | None
         webhook.server.shutdown()
         smtp.stop()
         with admin.connect() as db:
-            db.execute(text(f'drop database if exists "{database}" with (force)'))
+            for name in (database, f"{database}_requests"):
+                db.execute(text(f'drop database if exists "{name}" with (force)'))

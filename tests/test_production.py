@@ -41,7 +41,7 @@ def say(prod, session, message):
 
 def patient_messages(prod, session) -> list[str]:
     """What the conversation store holds of this patient's messages, in order."""
-    with create_engine(prod.db_url).connect() as db:
+    with create_engine(prod.tracker_url).connect() as db:
         rows = db.execute(text("select data from events where sender_id = :id and type_name = 'user' order by id"),
                           {"id": session["session_id"]}).all()
     return [json.loads(row.data)["text"] for row in rows]
@@ -69,6 +69,20 @@ def test_both_replicas_answer_behind_nginx_and_say_they_are_ready(prod):
     status = prod.supervisorctl("status")
     for program in ("actions", "notifications", "nginx", "rasa:rasa-0", "rasa:rasa-1", "staff_console", "demo_site"):
         assert f"{program} " in status and "RUNNING" in status.split(program, 1)[1].splitlines()[0], status
+
+
+def test_every_process_listens_on_loopback_only_and_no_secret_is_on_a_command_line(prod):
+    from listening import listening_addresses
+
+    programs = ["actions", "notifications", "nginx", "rasa:rasa-0", "rasa:rasa-1", "staff_console", "demo_site"]
+    secrets = [prod.environ[name] for name in ("CLINIC_CHANNEL_SECRET", "CLINIC_API_JWT_SECRET",
+                                               "CLINIC_ACTION_SERVER_SECRET", "CLINIC_WEBHOOK_SECRET")]
+    for program in programs:
+        pid = prod.pid(program)
+        addresses = listening_addresses(pid)
+        assert addresses and all(a.startswith("127.0.0.1:") for a in addresses), (program, addresses)
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+        assert not any(secret in command_line for secret in secrets), program
 
 
 def metric(url: str, name: str) -> float:
@@ -255,10 +269,32 @@ def honest(reply: str) -> bool:
     return "try again" in reply and profile.emergency_number in reply
 
 
+def test_the_conversation_database_unreachable_gets_an_honest_answer_not_a_forgetful_one(prod):
+    """Rasa's own habit would answer from an empty conversation kept in memory: here the turn fails
+    honestly, and once the database is back the form carries on where it was."""
+    session = new_session(prod.channel)
+    assert "name" in say(prod, session, BOOKING_UP_TO_THE_NAME[0])[1].lower()
+    tracker_db = prod.tracker_url.rsplit("/", 1)[1]
+    admin = create_engine(prod.tracker_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.execute(text(f'alter database "{tracker_db}" allow_connections false'))
+        db.execute(text("select pg_terminate_backend(pid) from pg_stat_activity where datname = :d"), {"d": tracker_db})
+    try:
+        status, reply = say(prod, session, "Ana Ruiz")
+        assert status == 500 and honest(reply), reply
+    finally:
+        with admin.connect() as db:
+            db.execute(text(f'alter database "{tracker_db}" allow_connections true'))
+    status, reply = say(prod, session, "Ana Ruiz")
+    assert status == 200 and "phone" in reply.lower(), reply
+    assert patient_messages(prod, session)[-2:] == ["I'd like to book an appointment", "Ana Ruiz"]
+
+
 def test_postgresql_restart_gets_an_honest_answer_and_service_comes_back(prod):
     session = new_session(prod.channel)
     assert "name" in say(prod, session, BOOKING_UP_TO_THE_NAME[0])[1].lower()
-    cluster = [Path("/etc/postgresql").iterdir().__next__().name, "main"]
+    cluster = next(line.split()[:2] for line in subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True,
+                                                                text=True).stdout.splitlines() if " 5432 " in line)
     subprocess.run([*PG_CLUSTER, *cluster, "stop", "-m", "fast"], check=True, timeout=60)
     try:
         status, reply = say(prod, session, "Ana Ruiz")

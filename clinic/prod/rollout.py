@@ -8,6 +8,7 @@ whether it is ready, and put back before the next one starts. Without a proxy
 from __future__ import annotations
 
 import logging
+import subprocess
 import time
 from pathlib import Path
 from typing import Callable
@@ -40,14 +41,24 @@ def roll_out(topology: Topology, model: Path, secret: str, run_dir: Path,
     proxy = Proxy(run_dir, topology.replica_ports, topology.host) if topology.behind_proxy else None
     results = []
     for port, url in zip(topology.replica_ports, topology.replica_urls):
-        if proxy and len(topology.replica_ports) > 1:
-            proxy.serve([p for p in topology.replica_ports if p != port])
-            proxy.reload()
-            time.sleep(DRAIN_SECONDS)
+        others = [u for u in topology.replica_urls if u != url]
+        if proxy and others:
+            for other in others:  # never take one out while the rest cannot answer
+                wait_until_ready(other, seconds=60)
         try:
+            if proxy and others:
+                proxy.serve([p for p in topology.replica_ports if p != port])
+                proxy.reload()
+                time.sleep(DRAIN_SECONDS)
             say(f"==> {url}: loading {model.name}")
             before, after = reload_model(url, model, secret)
             wait_until_ready(url)
+        except (OSError, subprocess.CalledProcessError, requests.RequestException) as error:
+            loaded = ", ".join(r[0] for r in results) or "none"
+            raise ReloadFailed(f"{url}: {type(error).__name__} ({error}); replicas with the new model: {loaded}")
+        except ReloadFailed as why:
+            loaded = ", ".join(r[0] for r in results) or "none"
+            raise ReloadFailed(f"{why}; replicas with the new model: {loaded}") from None
         finally:
             if proxy:  # back in service even if the load failed: it still answers with the old model
                 proxy.serve(topology.replica_ports)

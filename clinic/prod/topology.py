@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from clinic import PROJECT_ROOT
+from clinic.servers.binding import address_to_call, bind_address
 
 
 def run_dir(environ=None) -> Path:
@@ -37,8 +38,7 @@ class Topology:
     def from_environment(cls, environ=None) -> "Topology":
         environ = os.environ if environ is None else environ
         first, count = int(environ.get("CLINIC_RASA_FIRST_PORT", 5005)), int(environ.get("CLINIC_REPLICAS", 1))
-        host = environ.get("CLINIC_BIND_ADDRESS") or "127.0.0.1"
-        return cls([first + n for n in range(count)], "127.0.0.1" if host == "0.0.0.0" else host,
+        return cls([first + n for n in range(count)], address_to_call(bind_address(environ)),
                    environ.get("CLINIC_PROXY") == "nginx")
 
 
@@ -50,8 +50,10 @@ def main() -> None:
     topology.save(directory)
     if topology.behind_proxy:
         from clinic.prod.proxy import Proxy
+        # nginx alone may face the network (CLINIC_PUBLIC_BIND_ADDRESS); the replicas stay on CLINIC_BIND_ADDRESS.
         Proxy(directory, topology.replica_ports, topology.host).render(
-            os.environ.get("CLINIC_BIND_ADDRESS") or "127.0.0.1", int(os.environ.get("CLINIC_PUBLIC_PORT", 5005)))
+            os.environ.get("CLINIC_PUBLIC_BIND_ADDRESS") or bind_address(),
+            int(os.environ.get("CLINIC_PUBLIC_PORT", 5005)))
 
 
 if __name__ == "__main__":

@@ -95,6 +95,9 @@ def main() -> None:
         # Rasa would put its coloured handler over the file's (JSON lines, deploy/logging.yml).
         import rasa.utils.io
         rasa.utils.io.configure_colored_logging = lambda level: None
+    if os.environ.get("CLINIC_TRUSTED_PROXY_HEADER"):
+        # Behind make prod's nginx only (this process, not the console): the patient's address for rate limits.
+        os.environ["SANIC_REAL_IP_HEADER"] = os.environ["CLINIC_TRUSTED_PROXY_HEADER"]
     sys.argv = rasa_arguments(sys.argv[1:])
     rasa.__main__.main()
 

@@ -17,6 +17,14 @@ def bind_address(environ=None) -> str:
     return environ.get("CLINIC_BIND_ADDRESS") or DEFAULT_BIND_ADDRESS
 
 
+def address_to_call(bind: str) -> str:
+    """Where this machine reaches a server bound to `bind` (a server on every interface: loopback)."""
+    try:
+        return DEFAULT_BIND_ADDRESS if ipaddress.ip_address(bind).is_unspecified else bind
+    except ValueError:
+        return bind
+
+
 def is_loopback(address: str) -> bool:
     if address == "localhost":
         return True

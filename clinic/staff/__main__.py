@@ -17,6 +17,7 @@ import os
 import sys
 from datetime import datetime, timedelta, timezone
 
+from clinic.servers.binding import bind_address
 from clinic.staff.accounts import ROLES, AccountError, StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m clinic.staff", description="The clinic's staff console.")
     verbs = parser.add_subparsers(dest="verb", required=True)
     serve = verbs.add_parser("serve", help="run the console (its own port, not the patient server)")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default=bind_address())
     serve.add_argument("--port", type=int, default=int(os.environ.get("CLINIC_STAFF_PORT", 8001)))
     add = verbs.add_parser("add-account", help="create a staff account (the first admin too)")
     add.add_argument("username")

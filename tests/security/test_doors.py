@@ -100,9 +100,11 @@ def test_local_secrets_and_make_runs_files_are_private(tmp_path):
     assert int(shown.stdout) >= 32
     for name in (".channel-secret", ".api-secret", ".action-server-secret"):
         assert (tmp_path / name).stat().st_mode & 0o077 == 0, name
-    run = (PROJECT_ROOT / "scripts" / "run.sh").read_text().splitlines()
-    first_server = next(i for i, line in enumerate(run) if "python -m clinic." in line)
-    assert any(line.startswith("umask 077") for line in run[:first_server])
+    for script in ("run.sh", "prod.sh"):  # before supervisord starts a server, in its own settings too
+        lines = (PROJECT_ROOT / "scripts" / script).read_text().splitlines()
+        first_server = next(i for i, line in enumerate(lines) if "supervise.sh" in line)
+        assert any(line.startswith("umask 077") for line in lines[:first_server]), script
+    assert "\numask=077\n" in (PROJECT_ROOT / "deploy" / "supervisor" / "clinic.conf").read_text()
 
 
 def forged_token() -> str:
