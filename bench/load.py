@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the tests' helpers start real servers
 
-from local_servers import BIN, free_port, wait_for  # noqa: E402
+from local_servers import BIN, POSTGRES_URL, free_port, wait_for  # noqa: E402
 from patient_channel import chat, new_session  # noqa: E402
 from production import production_topology  # noqa: E402
 
@@ -34,6 +34,7 @@ QUESTIONS = ["does dry needling hurt?", "how many sessions will I need", "is dry
 STOCK_MESSAGES = ["hello", "I am feeling sad", "yes", "great, thanks", "are you a bot?", "goodbye",
                   "hi there", "not really"]
 LEVELS = (1, 10, 50)
+STOCK_DATABASE = f"stock_bot_bench_{random.getrandbits(32):x}"
 # Every bench patient calls from 127.0.0.1: the per-address limit would count them as one.
 NO_RATE_LIMITS = {"CLINIC_WEB_LIMIT_PER_IP": "1000000/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "1000000/minute"}
 
@@ -107,20 +108,37 @@ def line(name: str, patients: int, result: dict) -> str:
             f"{result['p99']:.0f} | {result['failed']} |")
 
 
-def stock_bot(workdir: Path):
-    """`rasa init` (its example bot, DIET and TED) trained here, then `rasa run` on a free port."""
+def train_stock_bot(workdir: Path) -> Path:
+    """`rasa init`: its example bot (DIET and TED), trained here."""
     project = workdir / "stock"
     project.mkdir()
     started = time.monotonic()
     subprocess.run([BIN / "rasa", "init", "--no-prompt", "--init-dir", str(project)], check=True,
                    capture_output=True, cwd=workdir, timeout=3600)
     print(f"(stock bot trained in {time.monotonic() - started:.0f} s)", flush=True)
+    # The same bot with its conversations in PostgreSQL and its locks in Redis, as the clinic's are.
+    (project / "endpoints-persistent.yml").write_text(
+        "tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1:5432\n"
+        f"  db: {STOCK_DATABASE}\n  username: postgres\n  login_db: postgres\n"
+        "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 13\n")
+    return project
+
+
+def stock_bot(project: Path, endpoints: str = "endpoints.yml"):
+    """`rasa run` of the stock bot on a free port; (process, its rest channel's URL)."""
     port = free_port()
-    log = open(workdir / "stock.log", "w")
-    server = subprocess.Popen([BIN / "rasa", "run", "--port", str(port), "--interface", "127.0.0.1"],
-                              cwd=project, stdout=log, stderr=subprocess.STDOUT)
+    log = open(project / f"{endpoints}.log", "w")
+    server = subprocess.Popen([BIN / "rasa", "run", "--port", str(port), "--interface", "127.0.0.1",
+                               "--endpoints", endpoints], cwd=project, stdout=log, stderr=subprocess.STDOUT)
     wait_for(f"http://127.0.0.1:{port}/", server, seconds=300)
     return server, f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+
+
+def drop_stock_database() -> None:
+    from sqlalchemy import create_engine, text
+
+    with create_engine(POSTGRES_URL.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT").connect() as db:
+        db.execute(text(f'drop database if exists "{STOCK_DATABASE}" with (force)'))
 
 
 def main() -> None:
@@ -143,18 +161,20 @@ def main() -> None:
                 result = run(lambda: Clinic(prod.channel), 50, args.open_seconds, pause=(5, 15))
                 open_rows.append(line(name, 50, result))
                 print(open_rows[-1], flush=True)
-        server, url = stock_bot(workdir)
-        try:
-            run(lambda: Stock(url), 2, 3)
-            for patients in LEVELS:
-                rows.append(line("stock `rasa init` bot, 1 process", patients, run(lambda: Stock(url), patients,
-                                                                                 args.seconds)))
-                print(rows[-1], flush=True)
-            open_rows.append(line("stock `rasa init` bot, 1 process", 50,
-                                  run(lambda: Stock(url), 50, args.open_seconds, pause=(5, 15))))
-        finally:
-            server.terminate()
-            server.wait(60)
+        project = train_stock_bot(workdir)
+        for endpoints, name in (("endpoints.yml", "stock `rasa init` bot, 1 process, conversations in memory"),
+                                ("endpoints-persistent.yml", "stock bot, conversations in PostgreSQL, Redis locks")):
+            server, url = stock_bot(project, endpoints)
+            try:
+                run(lambda: Stock(url), 2, 3)
+                for patients in LEVELS:
+                    rows.append(line(name, patients, run(lambda: Stock(url), patients, args.seconds)))
+                    print(rows[-1], flush=True)
+                open_rows.append(line(name, 50, run(lambda: Stock(url), 50, args.open_seconds, pause=(5, 15))))
+            finally:
+                server.terminate()
+                server.wait(60)
+        drop_stock_database()
     print("\nClosed loop (each patient sends again as soon as answered):\n" + "\n".join(rows))
     print("\nOpen load (50 patients pausing 5-15 s between messages):\n" + "\n".join(rows[:2] + open_rows))
 
