@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 
 from clinic.store import KINDS, STATUSES, ClinicRequest, ClinicStore
@@ -46,13 +47,15 @@ def main(argv: list[str] | None = None, store: ClinicStore | None = None) -> int
         print(f"No request {args.reference}.", file=sys.stderr)
         return 1
     if args.verb == "mark":
-        request = store.update(request.reference, status=args.status, assignee=args.assignee, notes=args.note)
+        request = store.update(request.reference, status=args.status, assignee=args.assignee, notes=args.note,
+                               author=f"shell:{getpass.getuser()}")
     print(one_line(request))
     for key, value in request.details.items():
         print(f"  {key.replace('_', ' ')}: {value}")
-    for label, value in (("assignee", request.assignee), ("notes", request.notes)):
-        if value:
-            print(f"  {label}: {value}")
+    if request.assignee:
+        print(f"  assignee: {request.assignee}")
+    for note in store.notes([request.reference])[request.reference]:
+        print(f"  note, {note.at:%Y-%m-%d %H:%M} UTC, {note.author}: {note.text}")
     print(f"  notifications: {store.outbox_status(request.reference) or 'staff inbox only'}")
     return 0
 

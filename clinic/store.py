@@ -44,7 +44,7 @@ requests_table = Table(
     Column("status", String(16), nullable=False, default="new"),
     Column("details", Text, nullable=False),  # JSON: what the patient gave
     Column("assignee", String(255)),
-    Column("notes", Text),
+    Column("notes", Text),  # the latest note; all of them, signed and dated, in clinic_request_notes
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -59,6 +59,16 @@ outbox_table = Table(
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("last_error", Text),
     Column("sent_at", DateTime(timezone=True)),
+)
+
+
+notes_table = Table(
+    "clinic_request_notes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("clinic_requests.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("text", Text, nullable=False),
 )
 
 
@@ -82,6 +92,13 @@ class ClinicRequest:
     def from_row(cls, row) -> ClinicRequest:
         return cls(row.id, row.reference, row.kind, row.conversation_id, row.status,
                    json.loads(row.details), row.assignee, row.notes, row.created_at)
+
+
+@dataclass(frozen=True)
+class Note:
+    at: datetime
+    author: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -153,17 +170,35 @@ class ClinicStore:
         return ClinicRequest.from_row(row) if row else None
 
     def update(self, reference: str, status: str | None = None, assignee: str | None = None,
-               notes: str | None = None) -> ClinicRequest:
+               notes: str | None = None, author: str = "staff") -> ClinicRequest:
+        """Changes the status and assignee (None: unchanged; "" unassigns) and adds `notes`, if any, as a
+        new note signed by `author`: earlier notes are kept."""
         if status and status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
-        changes = {k: v for k, v in {"status": status, "assignee": assignee, "notes": notes}.items() if v is not None}
+        note = (notes or "").strip()
+        changes = {k: v for k, v in {"status": status, "assignee": assignee, "notes": note or None}.items()
+                   if v is not None}
+        stamp = now()
         with self.engine.begin() as db:
-            result = db.execute(requests_table.update()
-                                .where(requests_table.c.reference == reference.upper())
-                                .values(**changes, updated_at=now()))
-            if result.rowcount != 1:
+            found = db.execute(select(requests_table.c.id).where(requests_table.c.reference == reference.upper())).first()
+            if found is None:
                 raise KeyError(reference)
+            db.execute(requests_table.update().where(requests_table.c.id == found.id).values(**changes, updated_at=stamp))
+            if note:
+                db.execute(notes_table.insert().values(request_id=found.id, at=stamp, author=author[:64], text=note))
         return self.get(reference)
+
+    def notes(self, references: list[str]) -> dict[str, list[Note]]:
+        """Each request's notes, oldest first."""
+        query = (select(requests_table.c.reference, notes_table.c.at, notes_table.c.author, notes_table.c.text)
+                 .join(requests_table, notes_table.c.request_id == requests_table.c.id)
+                 .where(requests_table.c.reference.in_([r.upper() for r in references]))
+                 .order_by(notes_table.c.at, notes_table.c.id))
+        found: dict[str, list[Note]] = {reference: [] for reference in references}
+        with self.engine.connect() as db:
+            for row in db.execute(query):
+                found.setdefault(row.reference, []).append(Note(row.at, row.author, row.text))
+        return found
 
     def due_outbox(self, at: datetime | None = None, limit: int = 50) -> list[OutboxItem]:
         """Notifications whose (next) attempt is due, oldest first."""
@@ -225,6 +260,7 @@ class ClinicStore:
             kept = db.execute(select(func.count()).select_from(requests_table).where(
                 (requests_table.c.updated_at < cutoff) & requests_table.c.id.in_(unsent))).scalar()
             db.execute(outbox_table.delete().where(outbox_table.c.request_id.in_(select(requests_table.c.id).where(old))))
+            db.execute(notes_table.delete().where(notes_table.c.request_id.in_(select(requests_table.c.id).where(old))))
             db.execute(requests_table.delete().where(old))
         return {**{kind: counts.get(kind, 0) for kind in KINDS}, "unsent": kept}
 

@@ -80,8 +80,11 @@ def test_the_first_releases_database_is_upgraded_in_place_and_loses_nothing(firs
                 if isinstance(value, datetime):
                     got = got.replace(tzinfo=timezone.utc) if got.tzinfo is None else got
                 assert got == value, (table, column)
-    request = ClinicStore(first_release_db).get("MC-K7Q2PX")
+    store = ClinicStore(first_release_db)
+    request = store.get("MC-K7Q2PX")
     assert request.details["patient_name"] == "Ana Ruiz" and request.notes == "called back, booked Tuesday"
+    (note,) = store.notes(["MC-K7Q2PX"])["MC-K7Q2PX"]  # the one note it kept opens the request's history
+    assert (note.author, note.text) == ("(earlier note)", "called back, booked Tuesday")
 
     # The new table of this release works on the upgraded database.
     beat(engine, "notifications", sent=3, failed=1)

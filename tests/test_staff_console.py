@@ -204,11 +204,37 @@ def test_staff_find_each_conversation_work_the_booking_and_export_the_question(b
     expect(request_card).not_to_contain_text("Ana Ruiz")
     request_card.get_by_role("button", name="Reveal personal details (logged)").click()
     expect(page.locator(f"#request-{reference}")).to_contain_text("Ana Ruiz")
-    for status in ("contacted", "booked"):
+    call = page.locator(f"#request-{reference} dd a[href^='tel:']")  # click-to-call, once revealed
+    expect(call).to_have_attribute("href", "tel:+15552017788")
+
+    # A receptionist's queue: find the patient by phone (written another way), work the request with
+    # notes; each save says so and keeps the list as it was.
+    page.goto(console + f"/inbox?who=unassigned&q={reference.lower()}")
+    expect(page.locator("article.request")).to_have_count(1)
+    page.goto(console + "/inbox")
+    page.get_by_label("Find").fill("(555) 201-7788")
+    page.get_by_label("Order").select_option("waiting")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("article.request")).to_have_count(1)
+    for status, note in (("contacted", "called, left a voicemail"), ("booked", "booked for Tuesday 9:00")):
+        request_card = page.locator(f"#request-{reference}")
         request_card.get_by_label("Status").select_option(status)
         request_card.get_by_label("Assignee").select_option("sam")
+        request_card.get_by_label("Add a note").fill(note)
         request_card.get_by_role("button", name=f"Save {reference}").click()
+        expect(page.locator("#saved")).to_have_text(f"Saved {reference}.")
+        assert page.get_by_label("Find").input_value() == "(555) 201-7788"  # the list came back as it was
+        assert page.get_by_label("Order").input_value() == "waiting"
         expect(page.locator(f"#request-{reference} .status")).to_have_text(status)
+    notes = page.locator(f"#request-{reference} ol.notes li")
+    expect(notes).to_have_count(2)
+    expect(notes.first).to_contain_text("sam")
+    expect(notes.first).to_contain_text("called, left a voicemail")
+    expect(notes.last).to_contain_text("booked for Tuesday 9:00")
+    page.goto(console + f"/inbox?who=mine&q={reference.lower()}")
+    expect(page.locator("article.request")).to_have_count(1)
+    page.goto(console + f"/inbox?who=unassigned&q={reference.lower()}")
+    expect(page.locator("article.request")).to_have_count(0)
     expect(page.locator("#new-count")).to_have_text(f"{new_before - 1} new")
 
     page.goto(console + "/unanswered")
@@ -265,3 +291,28 @@ def test_the_front_page_says_whether_notifications_are_going_out(console, assist
     failing = front.split("Notifications that failed and are being retried", 1)[1].split("</table>", 1)[0]
     assert request.reference in failing and "HTTP 503" in failing and "webhook" in failing
     store.mark_sent(item.id)
+
+
+def test_the_inbox_finds_by_phone_email_name_or_reference_and_keeps_nothing_it_does_not_know():
+    from datetime import datetime, timezone
+
+    from clinic.staff.inbox_queue import InboxFilter, changes_said, contact_link, matches
+    from clinic.store import ClinicRequest
+
+    def request(reference, assignee=None, **details):
+        return ClinicRequest(1, reference, "booking", "c", "new", details, assignee, None, datetime.now(timezone.utc))
+
+    ana = request("MC-K7Q2PX", patient_name="Ana Ruiz", contact="+15552017788")
+    ben = request("MC-B2C3D4", "sam", patient_name="Ben Ode", contact="ben@example.com")
+    for search in ("555-201-7788", "(555) 201 7788", "ana", "RUIZ", "k7q2", "mc-k7q2px"):
+        assert matches(ana, search) and not matches(ben, search), search
+    assert matches(ben, "BEN@example") and not matches(ana, "20 1")  # three digits are not a phone number
+    assert InboxFilter(who="mine").apply([ana, ben], "sam") == [ben]
+    assert InboxFilter(who="unassigned").apply([ana, ben], "sam") == [ana]
+    assert InboxFilter(sort="waiting").apply([ana, ben], "sam") == [ben, ana]  # the store gives newest first
+    forged = InboxFilter.from_query("status=lost&kind=<script>&who=everyone&sort=random&q=ana&x=1")
+    assert forged == InboxFilter(search="ana") and forged.query() == "q=ana"
+    assert contact_link("ben@example.com") == "mailto:ben@example.com" and contact_link("+1 555 201 7788") == \
+        "tel:+15552017788" and contact_link("call me") is None
+    after = request("MC-K7Q2PX", "sam")
+    assert changes_said(ana, after, True) == "assignee nobody→sam; a note"

@@ -26,9 +26,13 @@ def test_different_conversations_are_different_requests(store):
 
 def test_staff_work_a_request_through_its_statuses(store):
     request, _ = store.submit("callback", "conv-5", {"contact": "ana@example.com", "question": "price?"}, [])
-    store.update(request.reference, status="contacted", assignee="front desk", notes="left a voicemail")
-    updated = store.update(request.reference, status="closed")
-    assert (updated.status, updated.assignee, updated.notes) == ("closed", "front desk", "left a voicemail")
+    store.update(request.reference, status="contacted", assignee="front desk", notes="left a voicemail", author="sam")
+    store.update(request.reference, notes="  called again, booked  ", author="kim")
+    updated = store.update(request.reference, status="closed", assignee="")
+    assert (updated.status, updated.assignee, updated.notes) == ("closed", "", "called again, booked")
+    history = store.notes([request.reference])[request.reference]  # every note kept, signed, in order
+    assert [(n.author, n.text) for n in history] == [("sam", "left a voicemail"), ("kim", "called again, booked")]
+    assert history[0].at <= history[1].at
     assert store.requests(status="new") == []
     with pytest.raises(ValueError):
         store.update(request.reference, status="lost")

@@ -14,6 +14,7 @@ from clinic.nlp.tiers import ESCALATION_TIERS as TIERS
 from clinic.staff.audit import AuditFilter
 from clinic.staff.conversations import FLAGS, ConversationFilter
 from clinic.staff.dashboard import at_a_glance, bar_chart, notification_delivery
+from clinic.staff.inbox_queue import SORTS, WHO, InboxFilter, changes_said, contact_link
 from clinic.staff.paging import page_number
 from clinic.staff.privacy import mask, mask_details
 from clinic.staff.reviews import Review, parse_tags
@@ -100,16 +101,20 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
             notes=(form.get("notes") or "").strip()), request.ctx.staff.username)
         return response.redirect(f"/conversations/{path_segment(conversation_id)}", status=303)
 
-    def inbox_page(request: Request, requests: list, revealed: str | None = None, **filters):
-        return render(request, "inbox.html", requests=requests, revealed=revealed, mask_details=mask_details,
-                      statuses=STATUSES, kinds=KINDS, staff_names=console.accounts.usernames(),
-                      csrf_token=request.ctx.staff.csrf_token, **filters)
+    def inbox_page(request: Request, requests: list, wanted: InboxFilter, revealed: str | None = None,
+                   saved: str | None = None):
+        return render(request, "inbox.html", requests=requests, revealed=revealed, saved=saved, wanted=wanted,
+                      mask_details=mask_details, contact_link=contact_link,
+                      notes=console.store.notes([r.reference for r in requests]), statuses=STATUSES, kinds=KINDS,
+                      who_choices=WHO, sorts=SORTS, staff_names=console.accounts.usernames(),
+                      csrf_token=request.ctx.staff.csrf_token)
 
     @app.get("/inbox")
     async def inbox(request: Request):
-        status = request.args.get("status") if request.args.get("status") in STATUSES else None
-        kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
-        return inbox_page(request, console.store.requests(status=status, kind=kind), status_filter=status, kind=kind)
+        wanted = InboxFilter.from_args(request.args)
+        found = wanted.apply(console.store.requests(), request.ctx.staff.username)
+        saved = request.args.get("saved")
+        return inbox_page(request, found, wanted, saved=saved if any(r.reference == saved for r in found) else None)
 
     @app.post("/inbox/<reference:str>/reveal")
     async def reveal_request(request: Request, reference: str):
@@ -117,18 +122,26 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         if found is None:
             return refused(request, "There is no such request.", status=404)
         console.audit.record(request.ctx.staff.username, "reveal_request", found.reference, address(request))
-        return inbox_page(request, [found], revealed=found.reference)
+        return inbox_page(request, [found], InboxFilter(), revealed=found.reference)
 
     @app.post("/inbox/<reference:str>")
     async def update_request(request: Request, reference: str):
-        form = request.form
+        form, before = request.form, console.store.get(reference)
+        note = (form.get("note") or "").strip()
         try:
-            console.store.update(reference, status=form.get("status") or None,
-                                 assignee=(form.get("assignee") or "").strip(), notes=(form.get("notes") or "").strip())
+            if before is None:
+                raise KeyError(reference)
+            after = console.store.update(reference, status=form.get("status") or None,
+                                         assignee=(form.get("assignee") or "").strip(), notes=note,
+                                         author=request.ctx.staff.username)
         except (KeyError, ValueError):
             return refused(request, "That request or status does not exist.", status=400)
-        console.audit.record(request.ctx.staff.username, "update_request", reference, address(request))
-        return response.redirect("/inbox", status=303)
+        console.audit.record(request.ctx.staff.username, "update_request",
+                             f"{after.reference}: {changes_said(before, after, bool(note))}", address(request))
+        # Back to the same list (its filters came with the form), with "Saved" beside the request.
+        back = InboxFilter.from_query(form.get("back") or "").query()
+        return response.redirect(f"/inbox?{back + '&' if back else ''}saved={after.reference}#request-{after.reference}",
+                                 status=303)
 
     def unanswered_groups(request: Request):
         """Groups of the newest unanswered questions, and how many older ones were left out."""
