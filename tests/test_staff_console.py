@@ -244,6 +244,20 @@ def test_staff_find_each_conversation_work_the_booking_and_export_the_question(b
         page.get_by_role("link", name="Export as Rasa NLU YAML").click()
     exported = open(download.value.path()).read()
     assert f"- {NONSENSE}" in exported and "intent: faq/unanswered_" in exported
+
+    # Each question opens its conversation; "Ignore" hides a group for good, on the page and in the export.
+    page.get_by_role("link", name=NONSENSE).click()
+    expect(page).to_have_url(f"{console}/conversations/{patients['nonsense']}")
+    page.go_back()
+    row = page.locator("table.list tr", has_text=NONSENSE)
+    row.get_by_role("button", name=re.compile("^Ignore")).click()
+    expect(page.locator("#ignored")).to_contain_text("Ignored 1 question")
+    expect(page.locator("table.list")).not_to_contain_text(NONSENSE)
+    page.reload()
+    expect(page.locator("table.list")).not_to_contain_text(NONSENSE)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export as Rasa NLU YAML").click()
+    assert NONSENSE not in open(download.value.path()).read()
     assert dialogs == []
 
 

@@ -16,6 +16,7 @@ from clinic import metrics
 from clinic.staff.accounts import StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
+from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.pages import add_pages
 from clinic.staff.reviews import ConversationReviews
 from clinic.staff.web import HERE, Console, add_security_and_login, open_to_all, path_segment
@@ -27,7 +28,8 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
     idle = timedelta(minutes=int(os.environ.get("CLINIC_STAFF_IDLE_MINUTES", "30")))
     console = Console(
         store=store, accounts=StaffAccounts(store.engine, idle), audit=AuditLog(store.engine),
-        reviews=ConversationReviews(store.engine), tracker=TrackerStoreReader(tracker_db_url),
+        reviews=ConversationReviews(store.engine), ignored=IgnoredQuestions(store.engine),
+        tracker=TrackerStoreReader(tracker_db_url),
         secure_cookies=os.environ.get("CLINIC_STAFF_SECURE_COOKIES", "") == "1",
         templates=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True),
     )

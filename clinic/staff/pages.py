@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import parse_qsl, urlencode
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
@@ -14,6 +15,7 @@ from clinic.nlp.tiers import ESCALATION_TIERS as TIERS
 from clinic.staff.audit import AuditFilter
 from clinic.staff.conversations import FLAGS, ConversationFilter
 from clinic.staff.dashboard import at_a_glance, bar_chart, notification_delivery
+from clinic.staff.ignored import key as ignored_key
 from clinic.staff.inbox_queue import SORTS, WHO, InboxFilter, changes_said, contact_link
 from clinic.staff.paging import page_number
 from clinic.staff.privacy import mask, mask_details
@@ -146,14 +148,28 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
     def unanswered_groups(request: Request):
         """Groups of the newest unanswered questions, and how many older ones were left out."""
         wanted = replace(conversation_filter(request.args), any_flag=UNANSWERED_FLAGS)
-        questions = unanswered_questions(console.tracker.each(wanted))
+        hidden = console.ignored.all()
+        questions = [q for q in unanswered_questions(console.tracker.each(wanted)) if ignored_key(q[0]) not in hidden]
         return group_questions(questions[:MOST_GROUPED]), max(len(questions) - MOST_GROUPED, 0)
 
     @app.get("/unanswered")
     async def unanswered(request: Request):
         groups, left_out = unanswered_groups(request)
         return render(request, "unanswered.html", groups=groups, left_out=left_out,
-                      wanted=conversation_filter(request.args), request_query=request.query_string)
+                      wanted=conversation_filter(request.args), request_query=request.query_string,
+                      ignored=request.args.get("ignored"), csrf_token=request.ctx.staff.csrf_token)
+
+    @app.post("/unanswered/ignore")
+    async def ignore_unanswered(request: Request):
+        """Hides a group's questions for good ("hi", a test message): they never count as unanswered again."""
+        questions = [q for q in request.form.getlist("question") or [] if q.strip()][:200]
+        added = console.ignored.ignore(questions, request.ctx.staff.username)
+        console.audit.record(request.ctx.staff.username, "ignore_unanswered",
+                             f"{added} question(s), e.g. {questions[0][:80]!r}" if questions else "none",
+                             address(request))
+        back = (request.form.get("back") or "").lstrip("?")
+        query = urlencode({k: v for k, v in parse_qsl(back) if k in ("since", "until")} | {"ignored": str(added)})
+        return response.redirect(f"/unanswered?{query}", status=303)
 
     @app.get("/unanswered.yml")
     async def unanswered_export(request: Request):

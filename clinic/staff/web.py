@@ -22,6 +22,7 @@ from clinic import metrics
 from clinic.staff.accounts import THROTTLE_WINDOW, LoginThrottled, StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
+from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.reviews import ConversationReviews
 from clinic.store import ClinicStore
 
@@ -45,6 +46,7 @@ class Console:
     accounts: StaffAccounts
     audit: AuditLog
     reviews: ConversationReviews
+    ignored: IgnoredQuestions
     tracker: TrackerStoreReader
     secure_cookies: bool
     templates: Environment
