@@ -110,16 +110,49 @@ def refused(request: Request, why: str, status: int = 403) -> response.HTTPRespo
     return render(request, "refused.html", status=status, why=why)
 
 
-def add_security_and_login(app: Sanic, console: Console) -> None:
+MOST_CARRIED = 50  # form fields kept across a log-in (an inbox save has four)
+
+
+def local_path(path: str | None) -> str:
+    """Where to go after logging in: a page of this console, never another site (no "//", no "\\")."""
+    path = path or "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or path.startswith("/login"):
+        return "/"
+    return path
+
+
+def login_page(request: Request, console: Console, status: int = 200, **context) -> response.HTTPResponse:
+    # Reuse the token of an open log-in page: a second tab (or the browser's
+    # favicon request, redirected here) must not invalidate the first form.
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+    resp = render(request, "login.html", status=status, csrf_token=token, **context)
+    set_cookie(resp, LOGIN_COOKIE, token, console, path="/login")
+    return resp
+
+
+def logged_out_notice(console: Console) -> str:
+    minutes = round(console.accounts.idle_timeout.total_seconds() / 60)
+    return f"You were logged out after {minutes} minutes without activity. Log in to carry on where you were."
+
+
+def add_security_and_login(app: Sanic, console: Console) -> None:  # noqa: C901 (the log-in's routes)
     @app.middleware("request")
     async def require_session(request: Request):
         request.ctx.staff = console.accounts.session(request.cookies.get(SESSION_COOKIE))
         if route_is(request, "open_to_all"):
             return None
         if request.ctx.staff is None:
+            expired = bool(request.cookies.get(SESSION_COOKIE))  # a session cookie, but no live session
+            here = request.path + (f"?{request.query_string}" if request.query_string else "")
             if request.method == "GET":
-                return response.redirect("/login", status=303)
-            return response.text("Log in first.", status=403)
+                wanted = urlencode({"next": here, **({"expired": "1"} if expired else {})})
+                return response.redirect("/login" + ("" if here == "/" and not expired else f"?{wanted}"), status=303)
+            # A form sent after the session ended: its fields wait in the log-in page, nothing is lost.
+            fields = [(name, value) for name, values in (request.form or {}).items() if name != "csrf_token"
+                      for value in values][:MOST_CARRIED]
+            return login_page(request, console, status=401, next_path=here, carried=fields,
+                              notice=(logged_out_notice(console) if expired else "Log in first.")
+                              + (" What you typed is kept." if fields else ""))
         if route_is(request, "admin_only") and not request.ctx.staff.is_admin:
             return refused(request, "Only an admin can do this.")
         if request.method == "POST":
@@ -140,12 +173,8 @@ def add_security_and_login(app: Sanic, console: Console) -> None:
     @app.get("/login")
     @open_to_all
     async def login_form(request: Request):
-        # Reuse the token of an open log-in page: a second tab (or the browser's
-        # favicon request, redirected here) must not invalidate the first form.
-        token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
-        resp = render(request, "login.html", csrf_token=token)
-        set_cookie(resp, LOGIN_COOKIE, token, console, path="/login")
-        return resp
+        return login_page(request, console, next_path=local_path(request.args.get("next")),
+                          notice=logged_out_notice(console) if request.args.get("expired") else None)
 
     @app.post("/login")
     @open_to_all
@@ -154,6 +183,9 @@ def add_security_and_login(app: Sanic, console: Console) -> None:
         expected = request.cookies.get(LOGIN_COOKIE) or ""
         if not expected or not secrets.compare_digest(form.get("csrf_token") or "", expected):
             return refused(request, "This form had no valid security token. Reload the page and try again.")
+        next_path = local_path(form.get("next"))
+        carried = [(name[len("carry:"):], value) for name, values in form.items() if name.startswith("carry:")
+                   for value in values][:MOST_CARRIED]
         username = (form.get("username") or "").strip().lower()
         # Never write a name nobody has into the log: it is whatever an attacker typed.
         who = username if console.accounts.exists(username) else UNKNOWN_ACCOUNT
@@ -163,7 +195,7 @@ def add_security_and_login(app: Sanic, console: Console) -> None:
             # One row per address per window, however often it retries.
             console.audit.record_once(who, "login_throttled", address(request), within=THROTTLE_WINDOW)
             metrics.REFUSALS.labels("staff_console", "429").inc()
-            resp = render(request, "login.html", status=429, csrf_token=expected,
+            resp = render(request, "login.html", status=429, csrf_token=expected, next_path=next_path, carried=carried,
                           error=f"Too many failed log-ins from this computer. Wait {_wait_text(throttled.wait)} "
                                 "and try again.")
             resp.headers["Retry-After"] = str(int(throttled.wait.total_seconds()) + 1)
@@ -171,10 +203,14 @@ def add_security_and_login(app: Sanic, console: Console) -> None:
         if token is None:
             console.audit.record(who, "login_failed", address=address(request))
             metrics.REFUSALS.labels("staff_console", "401").inc()
-            return render(request, "login.html", status=401, csrf_token=expected,
-                          error="Wrong username or password.")
+            return render(request, "login.html", status=401, csrf_token=expected, next_path=next_path,
+                          carried=carried, error="Wrong username or password.")
         console.audit.record(username, "login", address=address(request))
-        resp = response.redirect("/", status=303)
+        if carried:  # the form sent while logged out: shown again, filled in, to save with one click
+            request.ctx.staff = console.accounts.session(token)
+            resp = render(request, "resume.html", action=next_path, carried=carried)
+        else:
+            resp = response.redirect(next_path, status=303)
         set_cookie(resp, SESSION_COOKIE, token, console)
         return resp
 
