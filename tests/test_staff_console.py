@@ -2,6 +2,7 @@
 then staff log in (real server, real browser) and work what came in."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -41,10 +42,19 @@ def patients(assistant):
             "crisis": crisis, "nonsense": nonsense, "xss": xss}
 
 
+console_knowledge = {}  # console URL -> the copy of data/ and tests/ its corrections land in
+
+
 @pytest.fixture(scope="module")
 def console(assistant, patients, tmp_path_factory):
+    knowledge = tmp_path_factory.mktemp("knowledge")  # corrections land in a copy, never in this checkout
+    shutil.copytree(PROJECT_ROOT / "data", knowledge / "data")
+    shutil.copy(PROJECT_ROOT / "domain.yml", knowledge / "domain.yml")
+    (knowledge / "tests").mkdir()
+    for name in ("red_flags.yml", "crisis_emergencies.yml"):
+        shutil.copy(PROJECT_ROOT / "tests" / name, knowledge / "tests" / name)
     env = {**os.environ, "CLINIC_DB_URL": assistant["clinic_env"]["CLINIC_DB_URL"],
-           "CLINIC_TRACKER_DB_URL": f"sqlite:///{assistant['tracker_store']}"}
+           "CLINIC_TRACKER_DB_URL": f"sqlite:///{assistant['tracker_store']}", "CLINIC_KNOWLEDGE_ROOT": str(knowledge)}
     for name, role in (("admin", "admin"), ("sam", "staff")):
         subprocess.run([sys.executable, "-m", "clinic.staff", "add-account", name, "--role", role,
                         "--password-stdin"], input=PASSWORDS[name] + "\n", text=True, env=env, check=True,
@@ -55,6 +65,7 @@ def console(assistant, patients, tmp_path_factory):
                               cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     wait_for(f"{url}/login", server)
+    console_knowledge[url] = knowledge
     yield url
     server.terminate()
     server.wait(30)
@@ -384,3 +395,43 @@ def test_a_session_that_expired_mid_form_keeps_what_was_typed(console, assistant
 
 def get_request(assistant, reference):
     return assistant["store"].get(reference)
+
+
+def test_an_admin_teaches_the_assistant_from_a_transcript(console, patients):
+    """Each patient message in a transcript can become an example of the right topic, a phrasing the
+    safety net must escalate, or ignored; through the same checks as `clinic faq add`."""
+    knowledge = console_knowledge[console]
+    admin, token = logged_in(console, "admin", address="127.0.0.52")
+
+    def correct(conversation, choice):
+        page = admin.get(f"{console}/conversations/{patients[conversation]}").text
+        turn = re.search(r'name="turn" value="(\d+)"', page).group(1)
+        answer = admin.post(f"{console}/conversations/{patients[conversation]}/correct",
+                            data={"csrf_token": token, "turn": turn, "correction": choice})
+        said = re.search(r'id="correction">([^<]+)<', answer.text)
+        return answer.status_code, said.group(1) if said else answer.text[:300]
+
+    page = admin.get(f"{console}/conversations/{patients['nonsense']}").text
+    assert "Teach the assistant" in page and "Does dry needling hurt" in page  # topics by their plain titles
+    status, said = correct("nonsense", "topic:does_it_hurt")
+    assert status == 200 and said.startswith("Added to “"), said
+    assert f"    - {NONSENSE}\n" in (knowledge / "data" / "faq" / "session.yml").read_text()
+    status, said = correct("nonsense", "topic:does_it_hurt")
+    assert status == 400 and "already has this example" in said
+
+    status, said = correct("red_flag", "safety:emergency")
+    assert status == 200 and "emergency test set" in said
+    red_flags = (knowledge / "tests" / "red_flags.yml").read_text()
+    assert '  from_the_console:\n    - "I suddenly can\'t control my bladder and both legs are numb"\n' in red_flags
+
+    page = admin.get(f"{console}/conversations/{patients['booking']}").text
+    name_turn = re.findall(r'name="turn" value="(\d+)"', page)[1]  # "Ana Ruiz", masked as [name]
+    answer = admin.post(f"{console}/conversations/{patients['booking']}/correct",
+                        data={"csrf_token": token, "turn": name_turn, "correction": "topic:does_it_hurt"})
+    assert answer.status_code == 400 and "personal details" in answer.text
+
+    staff, staff_token = logged_in(console, "sam", address="127.0.0.53")
+    assert "Teach the assistant" not in staff.get(f"{console}/conversations/{patients['nonsense']}").text
+    refused = staff.post(f"{console}/conversations/{patients['nonsense']}/correct",
+                         data={"csrf_token": staff_token, "turn": "0", "correction": "ignore"})
+    assert refused.status_code == 403

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
 from sanic import Sanic
 from sqlalchemy import text
 
-from clinic import metrics
+from clinic import PROJECT_ROOT, metrics
 
 from clinic.staff.accounts import StaffAccounts
 from clinic.staff.audit import AuditLog
@@ -30,6 +31,7 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
         store=store, accounts=StaffAccounts(store.engine, idle), audit=AuditLog(store.engine),
         reviews=ConversationReviews(store.engine), ignored=IgnoredQuestions(store.engine),
         tracker=TrackerStoreReader(tracker_db_url),
+        knowledge_root=Path(os.environ.get("CLINIC_KNOWLEDGE_ROOT") or PROJECT_ROOT),
         secure_cookies=os.environ.get("CLINIC_STAFF_SECURE_COOKIES", "") == "1",
         templates=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True),
     )

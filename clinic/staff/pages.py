@@ -15,6 +15,8 @@ from clinic.nlp.tiers import ESCALATION_TIERS as TIERS
 from clinic.staff.audit import AuditFilter
 from clinic.staff.conversations import FLAGS, ConversationFilter
 from clinic.staff.dashboard import at_a_glance, bar_chart, notification_delivery
+from clinic.faq.corrections import CorrectionRefused
+from clinic.staff.corrections import Correction, apply_correction, topic_titles
 from clinic.staff.ignored import key as ignored_key
 from clinic.staff.inbox_queue import SORTS, WHO, InboxFilter, changes_said, contact_link
 from clinic.staff.paging import page_number
@@ -73,7 +75,7 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
                       wanted=wanted, tag=tag, flags=FLAGS, tiers=TIERS, intents=console.tracker.intents(),
                       mask=mask, request_query=request.query_string)
 
-    def transcript_page(request: Request, conversation_id: str, revealed: bool):
+    def transcript_page(request: Request, conversation_id: str, revealed: bool, correction=None, status: int = 200):
         conversation = console.tracker.conversation(conversation_id)
         if conversation is None:
             return refused(request, "There is no such conversation.", status=404)
@@ -81,9 +83,10 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
                              conversation_id, address(request))
         names = set() if revealed else conversation.names_given
         shown = (lambda text: text) if revealed else (lambda text: mask(text, names))
-        return render(request, "transcript.html", conversation=conversation, shown=shown, revealed=revealed,
-                      review=console.reviews.get(conversation_id), flags=FLAGS,
-                      csrf_token=request.ctx.staff.csrf_token)
+        return render(request, "transcript.html", status=status, conversation=conversation, shown=shown,
+                      revealed=revealed, review=console.reviews.get(conversation_id), flags=FLAGS,
+                      csrf_token=request.ctx.staff.csrf_token, correction=correction,
+                      topic_titles=topic_titles(console.knowledge_root) if request.ctx.staff.is_admin else {})
 
     # unquote: a conversation id may hold "/" (Rasa's REST channel takes any sender id), so links
     # percent-encode it (web.path_segment) and the route decodes it.
@@ -94,6 +97,26 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
     @app.post("/conversations/<conversation_id:str>/reveal", unquote=True)
     async def reveal(request: Request, conversation_id: str):
         return transcript_page(request, conversation_id, revealed=True)
+
+    @app.post("/conversations/<conversation_id:str>/correct", unquote=True)
+    @admin_only
+    async def correct(request: Request, conversation_id: str):
+        """A patient turn taught to the assistant: an example of the right topic (data/faq), a phrasing
+        the safety net must escalate (tests/), or ignored. The same checks as `clinic faq add`."""
+        conversation = console.tracker.conversation(conversation_id)
+        turn_index = request.form.get("turn") or ""
+        turns = conversation.turns if conversation else []
+        if not turn_index.isdigit() or int(turn_index) >= len(turns) or turns[int(turn_index)].speaker != "patient":
+            return refused(request, "There is no such patient message.", status=404)
+        words = mask(turns[int(turn_index)].text, conversation.names_given)  # personal details never become data
+        try:
+            said = apply_correction(console, request.form.get("correction") or "", words,
+                                    request.ctx.staff.username)
+        except CorrectionRefused as why:
+            return transcript_page(request, conversation_id, False, Correction(f"Not added: {why}.", True), 400)
+        console.audit.record(request.ctx.staff.username, "correct", f"{conversation_id} turn {turn_index}: {said}",
+                             address(request))
+        return transcript_page(request, conversation_id, False, Correction(said, False))
 
     @app.post("/conversations/<conversation_id:str>/review", unquote=True)
     async def review(request: Request, conversation_id: str):

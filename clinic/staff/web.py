@@ -48,6 +48,7 @@ class Console:
     reviews: ConversationReviews
     ignored: IgnoredQuestions
     tracker: TrackerStoreReader
+    knowledge_root: Path  # where corrections land: the project (data/, tests/), CLINIC_KNOWLEDGE_ROOT in tests
     secure_cookies: bool
     templates: Environment
 

@@ -1,0 +1,40 @@
+"""What the console's "Teach the assistant" does with a patient's message, and the topic
+titles its picker shows (each topic's first example: the patient's own words)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from clinic.faq.corrections import SAFETY_SETS, CorrectionRefused, add_example, add_safety_phrasing
+from clinic.faq.topics import faq_topics
+
+
+@dataclass(frozen=True)
+class Correction:
+    said: str  # what the page tells the staff member
+    refused: bool
+
+
+def topic_titles(root: Path) -> dict[str, str]:
+    """faq key -> a plain title, sorted by title."""
+    titles = {key: (topic.examples[0][:1].upper() + topic.examples[0][1:]) if topic.examples else key.replace("_", " ")
+              for key, topic in faq_topics(root).items()}
+    return dict(sorted(titles.items(), key=lambda item: item[1].lower()))
+
+
+def apply_correction(console, choice: str, words: str, username: str) -> str:
+    """Carries out `choice` ("topic:<key>", "safety:<kind>", "ignore") for `words`; says what happened."""
+    kind, _, value = choice.partition(":")
+    if kind == "topic":
+        path = add_example(value, words, console.knowledge_root)
+        title = topic_titles(console.knowledge_root).get(value, value)
+        return (f"Added to “{title}” as a new way of asking it ({path.relative_to(console.knowledge_root)}). "
+                "The assistant answers it after the next training and reload.")
+    if kind == "safety" and value in SAFETY_SETS:
+        path = add_safety_phrasing(value, words, console.knowledge_root)
+        return (f"Added to the {value} test set ({path.relative_to(console.knowledge_root)}): `make test` now "
+                "checks the safety net escalates it, and a developer makes it pass.")
+    if kind == "ignore":
+        console.ignored.ignore([words], username)
+        return "Ignored: this message no longer counts as unanswered."
+    raise CorrectionRefused("choose what the right answer was")
