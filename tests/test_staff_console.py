@@ -5,13 +5,14 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
 from clinic import PROJECT_ROOT
-from local_servers import free_port, wait_for
+from local_servers import API_SECRET, free_port, wait_for
 from patient_channel import chat, new_session
 
 PASSWORDS = {"admin": "admin password for tests", "sam": "staff password for tests"}
@@ -53,8 +54,15 @@ def console(assistant, patients, tmp_path_factory):
     (knowledge / "tests").mkdir()
     for name in ("red_flags.yml", "crisis_emergencies.yml"):
         shutil.copy(PROJECT_ROOT / "tests" / name, knowledge / "tests" / name)
+    # ... a project "Train and load" can train: its scripts and config, the rest shared with this checkout.
+    shutil.copytree(PROJECT_ROOT / "scripts", knowledge / "scripts")
+    shutil.copy(PROJECT_ROOT / "config.yml", knowledge / "config.yml")
+    for shared in (".venv", "spacy_pipeline", "clinic"):
+        (knowledge / shared).symlink_to(PROJECT_ROOT / shared)
     env = {**os.environ, "CLINIC_DB_URL": assistant["clinic_env"]["CLINIC_DB_URL"],
-           "CLINIC_TRACKER_DB_URL": f"sqlite:///{assistant['tracker_store']}", "CLINIC_KNOWLEDGE_ROOT": str(knowledge)}
+           "CLINIC_TRACKER_DB_URL": f"sqlite:///{assistant['tracker_store']}", "CLINIC_KNOWLEDGE_ROOT": str(knowledge),
+           "CLINIC_RUN_DIR": str(knowledge / "run"), "CLINIC_RASA_URL": assistant["rasa"],
+           "CLINIC_API_JWT_SECRET": API_SECRET}
     for name, role in (("admin", "admin"), ("sam", "staff")):
         subprocess.run([sys.executable, "-m", "clinic.staff", "add-account", name, "--role", role,
                         "--password-stdin"], input=PASSWORDS[name] + "\n", text=True, env=env, check=True,
@@ -435,3 +443,29 @@ def test_an_admin_teaches_the_assistant_from_a_transcript(console, patients):
     refused = staff.post(f"{console}/conversations/{patients['nonsense']}/correct",
                          data={"csrf_token": staff_token, "turn": "0", "correction": "ignore"})
     assert refused.status_code == 403
+
+
+def test_train_and_load_makes_a_correction_what_the_widget_answers(console, assistant, patients, trained_model):
+    """The correction above (the nonsense words as a way of asking "does dry needling hurt?"), trained
+    and loaded from the console: the widget now gives that answer. The assistant gets its model back after."""
+    import time
+
+    admin, token = logged_in(console, "admin", address="127.0.0.54")
+    channel = assistant["channel"]
+    session = new_session(channel, source="127.0.0.42")
+    wanted = chat(channel, session, "does dry needling hurt?", source="127.0.0.42")[2]["messages"][0]["text"]
+    assert chat(channel, new_session(channel, source="127.0.0.42"), NONSENSE,
+                source="127.0.0.42")[2]["messages"][0]["text"] != wanted
+    try:
+        assert admin.post(f"{console}/model/train", data={"csrf_token": token}).status_code == 200
+        deadline = time.monotonic() + 600
+        while "Running since" in (page := admin.get(f"{console}/model").text) and time.monotonic() < deadline:
+            time.sleep(3)
+        state = re.search(r'id="training-state">\s*([^<]+)', page).group(1)
+        assert state.startswith("Done"), page[-3000:]
+        got = chat(channel, new_session(channel, source="127.0.0.42"), NONSENSE, source="127.0.0.42")[2]
+        assert got["messages"][0]["text"] == wanted
+    finally:
+        subprocess.run([str(Path(sys.executable).parent / "clinic"), "model", "reload", "--url", assistant["rasa"],
+                        "--model", str(trained_model)], env={**os.environ, "CLINIC_API_JWT_SECRET": API_SECRET},
+                       check=True, capture_output=True, timeout=300)

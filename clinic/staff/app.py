@@ -13,6 +13,7 @@ from sanic import Sanic
 from sqlalchemy import text
 
 from clinic import PROJECT_ROOT, metrics
+from clinic.prod.topology import run_dir
 
 from clinic.staff.accounts import StaffAccounts
 from clinic.staff.audit import AuditLog
@@ -20,6 +21,7 @@ from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.pages import add_pages
 from clinic.staff.reviews import ConversationReviews
+from clinic.staff.training import TrainAndLoad
 from clinic.staff.web import HERE, Console, add_security_and_login, open_to_all, path_segment
 from clinic.store import ClinicStore
 
@@ -31,7 +33,8 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
         store=store, accounts=StaffAccounts(store.engine, idle), audit=AuditLog(store.engine),
         reviews=ConversationReviews(store.engine), ignored=IgnoredQuestions(store.engine),
         tracker=TrackerStoreReader(tracker_db_url),
-        knowledge_root=Path(os.environ.get("CLINIC_KNOWLEDGE_ROOT") or PROJECT_ROOT),
+        knowledge_root=(root := Path(os.environ.get("CLINIC_KNOWLEDGE_ROOT") or PROJECT_ROOT)),
+        training=TrainAndLoad(root, run_dir()),
         secure_cookies=os.environ.get("CLINIC_STAFF_SECURE_COOKIES", "") == "1",
         templates=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True),
     )

@@ -118,6 +118,18 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
                              address(request))
         return transcript_page(request, conversation_id, False, Correction(said, False))
 
+    @app.get("/model")
+    @admin_only
+    async def model(request: Request):
+        return render(request, "model.html", training=console.training.state())
+
+    @app.post("/model/train")
+    @admin_only
+    async def train_and_load(request: Request):
+        if console.training.start(request.ctx.staff.username):
+            console.audit.record(request.ctx.staff.username, "train_and_load", None, address(request))
+        return response.redirect("/model", status=303)
+
     @app.post("/conversations/<conversation_id:str>/review", unquote=True)
     async def review(request: Request, conversation_id: str):
         form = request.form

@@ -24,6 +24,7 @@ from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.reviews import ConversationReviews
+from clinic.staff.training import TrainAndLoad
 from clinic.store import ClinicStore
 
 HERE = Path(__file__).parent
@@ -49,6 +50,7 @@ class Console:
     ignored: IgnoredQuestions
     tracker: TrackerStoreReader
     knowledge_root: Path  # where corrections land: the project (data/, tests/), CLINIC_KNOWLEDGE_ROOT in tests
+    training: TrainAndLoad
     secure_cookies: bool
     templates: Environment
 
