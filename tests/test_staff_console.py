@@ -62,7 +62,7 @@ def console(assistant, patients, tmp_path_factory):
     env = {**os.environ, "CLINIC_DB_URL": assistant["clinic_env"]["CLINIC_DB_URL"],
            "CLINIC_TRACKER_DB_URL": f"sqlite:///{assistant['tracker_store']}", "CLINIC_KNOWLEDGE_ROOT": str(knowledge),
            "CLINIC_RUN_DIR": str(knowledge / "run"), "CLINIC_RASA_URL": assistant["rasa"],
-           "CLINIC_API_JWT_SECRET": API_SECRET}
+           "CLINIC_API_JWT_SECRET": API_SECRET, "CLINIC_TIME_ZONE": "America/Chicago"}
     for name, role in (("admin", "admin"), ("sam", "staff")):
         subprocess.run([sys.executable, "-m", "clinic.staff", "add-account", name, "--role", role,
                         "--password-stdin"], input=PASSWORDS[name] + "\n", text=True, env=env, check=True,
@@ -248,6 +248,7 @@ def test_staff_find_each_conversation_work_the_booking_and_export_the_question(b
         expect(page.locator(f"#request-{reference} .status")).to_have_text(status)
     notes = page.locator(f"#request-{reference} ol.notes li")
     expect(notes).to_have_count(2)
+    expect(notes.first).to_contain_text("CST")  # the clinic's clock (CLINIC_TIME_ZONE), not UTC
     expect(notes.first).to_contain_text("sam")
     expect(notes.first).to_contain_text("called, left a voicemail")
     expect(notes.last).to_contain_text("booked for Tuesday 9:00")

@@ -17,6 +17,7 @@ from clinic.prod.topology import run_dir
 
 from clinic.staff.accounts import StaffAccounts
 from clinic.staff.audit import AuditLog
+from clinic.staff.clock import local
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.pages import add_pages
@@ -39,6 +40,7 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
         templates=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True),
     )
     console.templates.filters["path_segment"] = path_segment
+    console.templates.filters["local"] = local  # times in the clinic's zone (CLINIC_TIME_ZONE)
     app = Sanic("clinic_staff_console")
     app.ctx.console = console
     add_security_and_login(app, console)

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from clinic.store import now
@@ -22,7 +23,7 @@ SHOWN_LINES = 40
 class TrainingState:
     state: str  # "never", "running", "succeeded", "failed"
     started_by: str | None = None
-    started_at: str | None = None
+    started_at: datetime | None = None
     output: str = ""
 
 
@@ -42,7 +43,7 @@ class TrainAndLoad:
         else:
             state = "succeeded" if ended == "EXIT 0" else "failed"
         shown = [line for line in lines if not line.startswith("EXIT ")][-SHOWN_LINES:]
-        return TrainingState(state, started["by"], started["at"], "\n".join(shown))
+        return TrainingState(state, started["by"], datetime.fromisoformat(started["at"]), "\n".join(shown))
 
     def start(self, username: str) -> bool:
         """Starts a run unless one is running; whether it started."""
@@ -52,7 +53,7 @@ class TrainAndLoad:
         with self.log.open("w") as log:
             process = subprocess.Popen(["bash", "-c", COMMAND], cwd=self.project, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=True)
-        self.status.write_text(json.dumps({"pid": process.pid, "by": username, "at": f"{now():%Y-%m-%d %H:%M} UTC"}))
+        self.status.write_text(json.dumps({"pid": process.pid, "by": username, "at": now().isoformat()}))
         return True
 
 
