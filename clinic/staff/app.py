@@ -18,6 +18,7 @@ from clinic.prod.topology import run_dir
 from clinic.staff.accounts import StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.clock import local
+from clinic.staff.words import PlainWords
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.pages import add_pages
@@ -41,6 +42,7 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
     )
     console.templates.filters["path_segment"] = path_segment
     console.templates.filters["local"] = local  # times in the clinic's zone (CLINIC_TIME_ZONE)
+    console.templates.globals["words"] = PlainWords(console.knowledge_root)  # no Rasa names on screen
     app = Sanic("clinic_staff_console")
     app.ctx.console = console
     add_security_and_login(app, console)

@@ -1,25 +1,17 @@
-"""What the console's "Teach the assistant" does with a patient's message, and the topic
-titles its picker shows (each topic's first example: the patient's own words)."""
+"""What the console's "Teach the assistant" does with a patient's message."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 from clinic.faq.corrections import SAFETY_SETS, CorrectionRefused, add_example, add_safety_phrasing
-from clinic.faq.topics import faq_topics
+from clinic.staff.words import topic_titles
 
 
 @dataclass(frozen=True)
 class Correction:
     said: str  # what the page tells the staff member
     refused: bool
-
-
-def topic_titles(root: Path) -> dict[str, str]:
-    """faq key -> a plain title, sorted by title."""
-    titles = {key: (topic.examples[0][:1].upper() + topic.examples[0][1:]) if topic.examples else key.replace("_", " ")
-              for key, topic in faq_topics(root).items()}
-    return dict(sorted(titles.items(), key=lambda item: item[1].lower()))
 
 
 def apply_correction(console, choice: str, words: str, username: str) -> str:

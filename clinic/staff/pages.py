@@ -16,7 +16,8 @@ from clinic.staff.audit import AuditFilter
 from clinic.staff.conversations import FLAGS, ConversationFilter
 from clinic.staff.dashboard import at_a_glance, bar_chart, notification_delivery
 from clinic.faq.corrections import CorrectionRefused
-from clinic.staff.corrections import Correction, apply_correction, topic_titles
+from clinic.staff.corrections import Correction, apply_correction
+from clinic.staff.words import topic_titles
 from clinic.staff.ignored import key as ignored_key
 from clinic.staff.inbox_queue import SORTS, WHO, InboxFilter, changes_said, contact_link
 from clinic.staff.paging import page_number
