@@ -38,6 +38,13 @@ class AuditLog:
             if recorded is None:
                 db.execute(insert(audit_table).values(at=now(), username=username, action=action, address=address))
 
+    def recently(self, username: str, action: str, target: str, within: timedelta) -> bool:
+        """Whether `username` did `action` on `target` within `within` (a reveal still in force)."""
+        with self.engine.connect() as db:
+            return db.execute(select(audit_table.c.id).where(
+                audit_table.c.username == username, audit_table.c.action == action, audit_table.c.target == target,
+                audit_table.c.at > now() - within).limit(1)).first() is not None
+
     def entries(self, limit: int = 500) -> list:
         return self.page(size=limit).items
 

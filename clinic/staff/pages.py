@@ -50,6 +50,9 @@ def conversation_filter(args) -> ConversationFilter:
         text=(args.get("q") or "").strip() or None)
 
 
+REVEAL_LASTS = timedelta(minutes=15)  # a reveal shows the details this long; then it takes another (logged) one
+
+
 def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route per page)
     def exported(request: Request, rows: list[list], filename: str) -> response.HTTPResponse:
         console.audit.record(request.ctx.staff.username, "export", filename, address(request))
@@ -76,12 +79,14 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
                       wanted=wanted, tag=tag, flags=FLAGS, tiers=TIERS, intents=console.tracker.intents(),
                       mask=mask, request_query=request.query_string)
 
-    def transcript_page(request: Request, conversation_id: str, revealed: bool, correction=None, status: int = 200):
+    def transcript_page(request: Request, conversation_id: str, correction=None, status: int = 200):
         conversation = console.tracker.conversation(conversation_id)
         if conversation is None:
             return refused(request, "There is no such conversation.", status=404)
-        console.audit.record(request.ctx.staff.username, "reveal" if revealed else "view_transcript",
-                             conversation_id, address(request))
+        # Shown unmasked after a reveal by this person, for a while: reloading it is not another reveal.
+        revealed = bool(request.args.get("revealed")) and console.audit.recently(
+            request.ctx.staff.username, "reveal", conversation_id, REVEAL_LASTS)
+        console.audit.record(request.ctx.staff.username, "view_transcript", conversation_id, address(request))
         names = set() if revealed else conversation.names_given
         shown = (lambda text: text) if revealed else (lambda text: mask(text, names))
         return render(request, "transcript.html", status=status, conversation=conversation, shown=shown,
@@ -93,11 +98,14 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
     # percent-encode it (web.path_segment) and the route decodes it.
     @app.get("/conversations/<conversation_id:str>", unquote=True)
     async def transcript(request: Request, conversation_id: str):
-        return transcript_page(request, conversation_id, revealed=False)
+        return transcript_page(request, conversation_id)
 
     @app.post("/conversations/<conversation_id:str>/reveal", unquote=True)
     async def reveal(request: Request, conversation_id: str):
-        return transcript_page(request, conversation_id, revealed=True)
+        if console.tracker.conversation(conversation_id) is None:
+            return refused(request, "There is no such conversation.", status=404)
+        console.audit.record(request.ctx.staff.username, "reveal", conversation_id, address(request))
+        return response.redirect(f"/conversations/{path_segment(conversation_id)}?revealed=1", status=303)
 
     @app.post("/conversations/<conversation_id:str>/correct", unquote=True)
     @admin_only
@@ -114,10 +122,10 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
             said = apply_correction(console, request.form.get("correction") or "", words,
                                     request.ctx.staff.username)
         except CorrectionRefused as why:
-            return transcript_page(request, conversation_id, False, Correction(f"Not added: {why}.", True), 400)
+            return transcript_page(request, conversation_id, Correction(f"Not added: {why}.", True), 400)
         console.audit.record(request.ctx.staff.username, "correct", f"{conversation_id} turn {turn_index}: {said}",
                              address(request))
-        return transcript_page(request, conversation_id, False, Correction(said, False))
+        return transcript_page(request, conversation_id, Correction(said, False))
 
     @app.get("/model")
     @admin_only
@@ -151,7 +159,9 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
     async def inbox(request: Request):
         wanted = InboxFilter.from_args(request.args)
         found = wanted.apply(console.store.requests(), request.ctx.staff.username)
-        saved = request.args.get("saved")
+        saved, revealed = request.args.get("saved"), (request.args.get("revealed") or "").upper()
+        if revealed and console.audit.recently(request.ctx.staff.username, "reveal_request", revealed, REVEAL_LASTS):
+            return inbox_page(request, [r for r in found if r.reference == revealed], InboxFilter(), revealed=revealed)
         return inbox_page(request, found, wanted, saved=saved if any(r.reference == saved for r in found) else None)
 
     @app.post("/inbox/<reference:str>/reveal")
@@ -160,7 +170,7 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         if found is None:
             return refused(request, "There is no such request.", status=404)
         console.audit.record(request.ctx.staff.username, "reveal_request", found.reference, address(request))
-        return inbox_page(request, [found], InboxFilter(), revealed=found.reference)
+        return response.redirect(f"/inbox?revealed={found.reference}#request-{found.reference}", status=303)
 
     @app.post("/inbox/<reference:str>")
     async def update_request(request: Request, reference: str):
