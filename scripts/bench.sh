@@ -19,5 +19,7 @@ python bench/fuzz.py
 echo "==> Load through nginx, 1 and 2 replicas, next to a stock rasa init bot (make prod's topology)"
 bash scripts/install_nginx.sh
 python bench/load.py
+echo "==> The staff console over 100,000 conversations"
+python bench/console_pages.py
 echo "==> config.yml and config-diet.yml side by side, and a new FAQ end to end"
 python bench/compare.py
