@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from clinic.faq.corrections import SAFETY_SETS, CorrectionRefused, add_example, add_safety_phrasing
 from clinic.staff.words import topic_titles
