@@ -1,5 +1,5 @@
 # Thin verbs; each calls one script in scripts/.
-.PHONY: setup train run prod reload shell test bench
+.PHONY: setup train run prod reload train-and-load shell test bench
 
 setup:   ## create .venv (Python 3.10), install pinned packages, build the spaCy pipeline
 	bash scripts/setup.sh
@@ -15,6 +15,9 @@ prod:    ## the production topology on this machine: 2 Rasa replicas behind ngin
 
 reload:  ## load the newly trained model into every running replica, one at a time (no restart)
 	.venv/bin/clinic model reload
+
+train-and-load: setup  ## train (after the knowledge base's checks), then reload: the console's "Train and load"
+	.venv/bin/clinic model train-and-load
 
 shell:   ## chat in Rasa's shell with the running assistant's actions (start `make run` first)
 	bash scripts/shell.sh

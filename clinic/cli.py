@@ -6,6 +6,7 @@
     clinic faq from-unanswered unanswered_questions.yml
     clinic faq baseline [RESULTS]
     clinic model reload [--url http://localhost:5005] [--model models/clinic.tar.gz]
+    clinic model train-and-load [--url http://localhost:5005]
     clinic chat ["message" ...] [--url http://localhost:5005]
 """
 from __future__ import annotations
@@ -118,6 +119,18 @@ def reload(args) -> int:
     return 0
 
 
+def train_and_load(args) -> int:
+    """What the console's "Train and load" runs: scripts/train.sh (its gates included), then `reload`.
+    Trains the project in the current directory (the console's knowledge root), else this checkout."""
+    project = Path.cwd() if (Path.cwd() / "scripts" / "train.sh").is_file() else PROJECT_ROOT
+    args.model = args.model or str(project / "models" / "clinic.tar.gz")
+    trained = subprocess.run(["bash", "scripts/train.sh"], cwd=project)
+    if trained.returncode != 0:
+        print("error: training failed or was refused (above): the assistant keeps the model it has.", file=sys.stderr)
+        return trained.returncode
+    return reload(args)
+
+
 def chat(args) -> int:
     from clinic.chat_client import chat as converse, typed_lines
 
@@ -165,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
                              help="one Rasa server (default: every replica make run/make prod started)")
     reload_verb.add_argument("--model", default=str(PROJECT_ROOT / "models" / "clinic.tar.gz"))
     reload_verb.set_defaults(run=reload)
+    train_verb = model_verbs.add_parser("train-and-load", help="train (after the knowledge base's checks), then "
+                                                               "reload as above: the console's \"Train and load\"")
+    train_verb.add_argument("--url", default=os.environ.get("CLINIC_RASA_URL"),
+                            help="one Rasa server (default: every replica make run/make prod started)")
+    train_verb.add_argument("--model", help="where training writes the model (default: models/clinic.tar.gz)")
+    train_verb.set_defaults(run=train_and_load)
 
     chat_verb = groups.add_parser("chat", help="chat with the running assistant through the widget's channel")
     chat_verb.add_argument("message", nargs="*", help="messages to send in one conversation (none: type them)")

@@ -25,9 +25,10 @@ python -m clinic.quality.heldout results/heldout
 echo "==> Safety net: crisis, emergencies and red flags (tests/red_flags.yml, tests/crisis_emergencies*.yml)"
 python -m clinic.quality.safety "$MODEL"
 
-echo "==> Conversation tests (tests/test_conversations.yml)"
+echo "==> Conversation tests (tests/test_conversations*.yml: ours and those saved from the console)"
 rm -rf results/conversations
-if ! rasa test core --e2e --stories tests/test_conversations.yml --model "$MODEL" \
+# Rasa reads every test_*.yml story file under tests/.
+if ! rasa test core --e2e --stories tests --model "$MODEL" \
       --fail-on-prediction-errors --out results/conversations > results/conversations.log 2>&1; then
   tail -40 results/conversations.log >&2
   [ -f results/conversations/failed_test_stories.yml ] && cat results/conversations/failed_test_stories.yml >&2

@@ -9,16 +9,19 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from playwright.sync_api import expect
 
 from clinic import PROJECT_ROOT
 from local_servers import API_SECRET, free_port, wait_for
 from patient_channel import chat, new_session
 
-PASSWORDS = {"admin": "admin password for tests", "sam": "staff password for tests"}
+PASSWORDS = {"admin": "admin password for tests", "sam": "staff password for tests",
+             "tina": "trainer password for tests"}
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
 NONSENSE = "blorf zzkt wibble qqq"
 CRISIS = "I keep thinking about killing myself"
+NEW_QUESTION = "can I bring my dog to the appointment"
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +41,11 @@ def patients(assistant):
     red_flag, _ = conversation("I suddenly can't control my bladder and both legs are numb")
     crisis, _ = conversation(CRISIS)
     nonsense, _ = conversation(NONSENSE)
+    new_question, _ = conversation(NEW_QUESTION)
     xss, _ = conversation(XSS)
     return {"faq": faq, "booking": booking, "reference": reference, "red_flag": red_flag,
-            "crisis": crisis, "nonsense": nonsense, "xss": xss}
+            "crisis": crisis, "nonsense": nonsense, "xss": xss,
+            "new_question": new_question}
 
 
 console_knowledge = {}  # console URL -> the copy of data/ and tests/ its corrections land in
@@ -63,7 +68,7 @@ def console(assistant, patients, tmp_path_factory):
            "CLINIC_TRACKER_DB_URL": f"sqlite:///{assistant['tracker_store']}", "CLINIC_KNOWLEDGE_ROOT": str(knowledge),
            "CLINIC_RUN_DIR": str(knowledge / "run"), "CLINIC_RASA_URL": assistant["rasa"],
            "CLINIC_API_JWT_SECRET": API_SECRET, "CLINIC_TIME_ZONE": "America/Chicago"}
-    for name, role in (("admin", "admin"), ("sam", "staff")):
+    for name, role in (("admin", "admin"), ("sam", "staff"), ("tina", "trainer")):
         subprocess.run([sys.executable, "-m", "clinic.staff", "add-account", name, "--role", role,
                         "--password-stdin"], input=PASSWORDS[name] + "\n", text=True, env=env, check=True,
                        cwd=PROJECT_ROOT, capture_output=True)
@@ -413,14 +418,7 @@ def test_an_admin_teaches_the_assistant_from_a_transcript(console, patients):
     safety net must escalate, or ignored; through the same checks as `clinic faq add`."""
     knowledge = console_knowledge[console]
     admin, token = logged_in(console, "admin", address="127.0.0.52")
-
-    def correct(conversation, choice):
-        page = admin.get(f"{console}/conversations/{patients[conversation]}").text
-        turn = re.search(r'name="turn" value="(\d+)"', page).group(1)
-        answer = admin.post(f"{console}/conversations/{patients[conversation]}/correct",
-                            data={"csrf_token": token, "turn": turn, "correction": choice})
-        said = re.search(r'id="correction">([^<]+)<', answer.text)
-        return answer.status_code, said.group(1) if said else answer.text[:300]
+    correct = teacher(console, patients, admin, token)
 
     page = admin.get(f"{console}/conversations/{patients['nonsense']}").text
     assert "Teach the assistant" in page and "Does dry needling hurt" in page  # topics by their plain titles
@@ -446,6 +444,69 @@ def test_an_admin_teaches_the_assistant_from_a_transcript(console, patients):
     refused = staff.post(f"{console}/conversations/{patients['nonsense']}/correct",
                          data={"csrf_token": staff_token, "turn": "0", "correction": "ignore"})
     assert refused.status_code == 403
+
+
+def teacher(console, patients, web, token):
+    """correct(conversation, choice): the first patient message of the conversation taught as `choice`;
+    returns the status and what the page said."""
+    def correct(conversation, choice):
+        page = web.get(f"{console}/conversations/{patients[conversation]}").text
+        turn = re.search(r'name="turn" value="(\d+)"', page).group(1)
+        answer = web.post(f"{console}/conversations/{patients[conversation]}/correct",
+                          data={"csrf_token": token, "turn": turn, "correction": choice})
+        said = re.search(r'id="correction">([^<]+)<', answer.text)
+        return answer.status_code, said.group(1) if said else answer.text[:300]
+    return correct
+
+
+def test_a_trainer_drafts_a_new_question_but_cannot_train(console, patients):
+    """A trainer teaches (a question no topic answers becomes a draft outside data/, for a developer to answer)
+    but "Train and load" stays with the admins."""
+    knowledge = console_knowledge[console]
+    trainer, token = logged_in(console, "tina", address="127.0.0.55")
+    correct = teacher(console, patients, trainer, token)
+    status, said = correct("new_question", "new")
+    assert status == 200 and said.startswith("Drafted as a new question (drafts/new_questions.yml)"), said
+    draft = yaml.safe_load((knowledge / "drafts" / "new_questions.yml").read_text())
+    assert draft["nlu"][0]["examples"] == f"- {NEW_QUESTION}\n"
+    answer = next(iter(draft["responses"].values()))[0]
+    assert answer["metadata"]["draft"] is True  # never answered as it is
+    assert not list((knowledge / "data").rglob("new_questions.yml"))  # training never reads it
+    status, said = correct("new_question", "new")
+    assert status == 400 and "already drafted" in said
+    status, said = correct("faq", "new")
+    assert status == 400 and "already an example of" in said, said  # it has a topic: pick that one
+    assert trainer.get(f"{console}/model").status_code == 403
+    assert trainer.post(f"{console}/model/train", data={"csrf_token": token}).status_code == 403
+
+
+def test_a_conversation_saved_as_a_test_passes_rasas_conversation_tests(console, patients, trained_model):
+    """"Save as a test" writes Rasa's own story of the conversation into tests/; `rasa test core` (what
+    scripts/test.sh runs) passes it. A conversation with personal details is refused."""
+    knowledge = console_knowledge[console]
+    trainer, token = logged_in(console, "tina", address="127.0.0.56")
+
+    def save(conversation):
+        answer = trainer.post(f"{console}/conversations/{patients[conversation]}/save-test",
+                              data={"csrf_token": token})
+        said = re.search(r'id="correction">([^<]+)<', answer.text)
+        return answer.status_code, said.group(1) if said else answer.text[:300]
+
+    status, said = save("faq")
+    assert status == 200 and "Saved as a test (tests/test_conversations_from_the_console.yml)" in said, said
+    stories = yaml.safe_load((knowledge / "tests" / "test_conversations_from_the_console.yml").read_text())
+    steps = stories["stories"][0]["steps"]
+    assert steps[0]["intent"] == "faq/does_it_hurt" and "hurt" in steps[0]["user"]
+    assert {"action": "utter_faq"} in steps
+    assert save("faq")[0] == 400  # once is enough
+    status, said = save("booking")
+    assert status == 400 and "personal details" in said
+    out = knowledge / "results" / "console-stories"
+    run = subprocess.run([str(Path(sys.executable).parent / "rasa"), "test", "core", "--e2e", "--stories",
+                          str(knowledge / "tests"), "--model", str(trained_model), "--fail-on-prediction-errors",
+                          "--out", str(out)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert "Correct:          0 / 0" not in run.stdout + run.stderr  # it did read the story
 
 
 def test_train_and_load_makes_a_correction_what_the_widget_answers(console, assistant, patients, trained_model):

@@ -1,9 +1,12 @@
 """Draft FAQ topics for a person to review: from an article (`clinic faq import`)
-or from the staff console's unanswered questions (`clinic faq from-unanswered`).
+or from the staff console's unanswered questions (`clinic faq from-unanswered`),
+or one question at a time from a transcript ("new question" in the console).
 
 Drafts go to data/faq/drafts/ with `draft: true` on their answer, so
 `clinic faq check` (and with it `make train` and `make test`) refuses them until
-a person has written the answer in plain words and removed the mark.
+a person has written the answer in plain words and removed the mark. The
+console's go to drafts/, outside data/: a trainer's "new question" must not stop
+the next "Train and load" of every other correction.
 """
 from __future__ import annotations
 
@@ -18,8 +21,17 @@ from sklearn.metrics.pairwise import cosine_similarity
 
 from clinic import PROJECT_ROOT
 from clinic.faq.author import nlu_block, response_block, write_topics
+from clinic.faq.corrections import CorrectionRefused, checked_words
 from clinic.faq.topics import FAQ_DIR, example_owners, faq_topics, normalise
 
+CONSOLE_DRAFTS = Path("drafts")  # new questions from the staff console: outside data/, so never trained as they are
+CONSOLE_DRAFTS_FILE = "new_questions"
+DRAFTS_HEADER = ("# DRAFT topics: review every one (examples, answer, source), delete the\n"
+                 "# '# article:' notes, then run `clinic faq check`. Training refuses this\n"
+                 "# file while a `draft: true` is left.\n")
+CONSOLE_DRAFTS_HEADER = ("# New questions staff marked in the console: no topic answers them yet. Training never\n"
+                         "# reads this folder. For each: write the answer from the article (or keep the clinic's\n"
+                         "# \"ask us\" answer), delete `draft: true`, and move the topic into data/faq/.\n")
 DRAFT_ANSWER = "DRAFT: write 2 to 4 plain sentences from the source named below, then delete `draft: true`."
 NUMBERED_QUESTION = re.compile(r"^\s*(?:FAQ\s*)?(\d+)[.):]\s+(.+?\?)\s*(.*)$", re.IGNORECASE)
 MAX_HEADING_WORDS = 12
@@ -119,28 +131,32 @@ def draft_unanswered(export: Path, root: Path = PROJECT_ROOT) -> list[DraftTopic
     groups = [(block["intent"], [line[2:].strip() for line in block.get("examples", "").splitlines()
                                  if line.strip().startswith("- ")])
               for block in (yaml.safe_load(export.read_text(encoding="utf-8")) or {}).get("nlu") or []]
-    topics = faq_topics(root)
-    known = [(key, example) for key, topic in topics.items() for example in topic.examples]
     owners = example_owners(root)
     drafts = []
     for intent, examples in groups:
         fresh = [e for e in examples if not owners.get(normalise(e))]
-        if not fresh:
-            continue
-        note = []
-        if known:
-            vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit([e for _, e in known] + fresh)
-            scores = cosine_similarity(vectorizer.transform(fresh), vectorizer.transform([e for _, e in known]))
-            best = scores.max(axis=0).argmax()
-            note = [f"closest existing topic: faq/{known[best][0]} ('{known[best][1]}', "
-                    f"{scores.max(axis=0)[best]:.2f}); if it is the same question, add these examples there instead"]
-        drafts.append(DraftTopic(intent.split("/", 1)[-1], "not in the article", fresh, note))
+        if fresh:
+            drafts.append(DraftTopic(intent.split("/", 1)[-1], "not in the article", fresh, closest_topic(fresh, root)))
     return drafts
 
 
-def write_drafts(drafts: list[DraftTopic], name: str, root: Path = PROJECT_ROOT) -> tuple[Path, list[str]]:
+def closest_topic(questions: list[str], root: Path = PROJECT_ROOT) -> list[str]:
+    """A note naming the existing topic most like `questions`, for the reviewer (none if no topics)."""
+    known = [(key, example) for key, topic in faq_topics(root).items() for example in topic.examples]
+    if not known:
+        return []
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit([e for _, e in known] + questions)
+    scores = cosine_similarity(vectorizer.transform(questions), vectorizer.transform([e for _, e in known]))
+    best = scores.max(axis=0).argmax()
+    return [f"closest existing topic: faq/{known[best][0]} ('{known[best][1]}', "
+            f"{scores.max(axis=0)[best]:.2f}); if it is the same question, add these examples there instead"]
+
+
+def write_drafts(drafts: list[DraftTopic], name: str, root: Path = PROJECT_ROOT,
+                 folder: Path = FAQ_DIR / "drafts", header: str = DRAFTS_HEADER) -> tuple[Path, list[str]]:
     """Writes the drafts whose key and examples are new; returns the file and what was skipped."""
     existing, owners = faq_topics(root), example_owners(root)
+    existing.update(_drafted(root / folder))
     kept, skipped, seen = [], [], set()
     for draft in drafts:
         covered = [e for e in draft.examples if owners.get(normalise(e))]
@@ -153,9 +169,39 @@ def write_drafts(drafts: list[DraftTopic], name: str, root: Path = PROJECT_ROOT)
             comments = "".join(f"  # {note}\n" for note in draft.notes)
             kept.append((nlu_block(draft.key, draft.examples),
                          comments + response_block(draft.key, DRAFT_ANSWER, draft.source, draft=True)))
-    path = root / FAQ_DIR / "drafts" / f"{slug(name)}.yml"
+    path = root / folder / f"{slug(name)}.yml"
     if kept:
-        write_topics(path, kept, "# DRAFT topics: review every one (examples, answer, source), delete the\n"
-                                 "# '# article:' notes, then run `clinic faq check`. Training refuses this\n"
-                                 "# file while a `draft: true` is left.\n")
+        write_topics(path, kept, header)
     return path, skipped
+
+
+def _drafted(folder: Path) -> dict[str, list[str]]:
+    """Topic key -> examples of the drafts in `folder` (outside data/: faq_topics does not see them)."""
+    drafted: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("*.yml")) if folder.is_dir() else []:
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            examples = [line[2:].strip() for line in (block.get("examples") or "").splitlines()
+                        if line.strip().startswith("- ")]
+            drafted[block["intent"].split("/", 1)[-1]] = examples
+    return drafted
+
+
+def draft_new_question(words: str, root: Path = PROJECT_ROOT) -> Path:
+    """A patient's question no topic answers, as a draft topic in drafts/ (which training never reads),
+    for a developer to answer from the article; raises CorrectionRefused saying why not."""
+    words = checked_words(words)
+    owners = example_owners(root).get(normalise(words))
+    if owners:
+        raise CorrectionRefused(f"this question is already an example of {', '.join(sorted(owners))}: "
+                                "choose that topic instead")
+    drafted = _drafted(root / CONSOLE_DRAFTS)
+    if any(normalise(words) in map(normalise, examples) for examples in drafted.values()):
+        raise CorrectionRefused("this question is already drafted, waiting for its answer")
+    key, n = slug(words), 2
+    while key in drafted or key in faq_topics(root):
+        key, n = f"{slug(words)}_{n}", n + 1
+    path, skipped = write_drafts([DraftTopic(key, "not in the article yet", [words], closest_topic([words], root))],
+                                 CONSOLE_DRAFTS_FILE, root, CONSOLE_DRAFTS, CONSOLE_DRAFTS_HEADER)
+    if skipped:
+        raise CorrectionRefused(skipped[0])
+    return path

@@ -1,7 +1,7 @@
 """Staff console commands.
 
     python -m clinic.staff serve [--port 8001]                 the console
-    python -m clinic.staff add-account NAME [--role admin]     asks for the password twice
+    python -m clinic.staff add-account NAME [--role trainer|admin]  asks for the password twice
     python -m clinic.staff disable-account NAME                no password opens it; its sessions end
     python -m clinic.staff enable-account NAME                 opens again with its old password
     python -m clinic.staff reset-password NAME                 asks for the new password twice

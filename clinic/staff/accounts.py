@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from clinic.staff.tables import accounts_table, login_failures_table, sessions_table
 from clinic.store import now
 
-ROLES = ("staff", "admin")
+ROLES = ("staff", "trainer", "admin")  # a trainer also teaches the assistant; an admin does all
 DISABLED = "!"  # in front of a disabled account's password hash
 MIN_PASSWORD_LENGTH = 12
 THROTTLE_WINDOW = timedelta(hours=1)  # failures older than this are forgotten
@@ -71,6 +71,11 @@ class StaffSession:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def can_teach(self) -> bool:
+        """May correct the assistant from a transcript (the "Teach the assistant" form)."""
+        return self.role in ("trainer", "admin")
 
 
 class StaffAccounts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clinic.faq.corrections import SAFETY_SETS, CorrectionRefused, add_example, add_safety_phrasing
+from clinic.faq.drafts import draft_new_question
 from clinic.staff.words import topic_titles
 
 
@@ -14,7 +15,7 @@ class Correction:
 
 
 def apply_correction(console, choice: str, words: str, username: str) -> str:
-    """Carries out `choice` ("topic:<key>", "safety:<kind>", "ignore") for `words`; says what happened."""
+    """Carries out `choice` ("topic:<key>", "new", "safety:<kind>", "ignore") for `words`; says what happened."""
     kind, _, value = choice.partition(":")
     if kind == "topic":
         path = add_example(value, words, console.knowledge_root)
@@ -25,6 +26,10 @@ def apply_correction(console, choice: str, words: str, username: str) -> str:
         path = add_safety_phrasing(value, words, console.knowledge_root)
         return (f"Added to the {value} test set ({path.relative_to(console.knowledge_root)}): `make test` now "
                 "checks the safety net escalates it, and a developer makes it pass.")
+    if kind == "new":
+        path = draft_new_question(words, console.knowledge_root)
+        return (f"Drafted as a new question ({path.relative_to(console.knowledge_root)}). A developer writes its "
+                "answer from the clinic's article; until then the assistant keeps saying it cannot answer it.")
     if kind == "ignore":
         console.ignored.ignore([words], username)
         return "Ignored: this message no longer counts as unanswered."

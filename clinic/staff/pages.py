@@ -17,6 +17,7 @@ from clinic.staff.conversations import FLAGS, ConversationFilter
 from clinic.staff.dashboard import at_a_glance, bar_chart, notification_delivery
 from clinic.faq.corrections import CorrectionRefused
 from clinic.staff.corrections import Correction, apply_correction
+from clinic.staff.test_stories import save_test_story
 from clinic.staff.words import topic_titles
 from clinic.staff.ignored import key as ignored_key
 from clinic.staff.inbox_queue import SORTS, WHO, InboxFilter, changes_said, contact_link
@@ -26,7 +27,7 @@ from clinic.staff.reviews import Review, parse_tags
 from clinic.staff.unanswered import (
     MOST_GROUPED, UNANSWERED_FLAGS, as_nlu_yaml, group_questions, unanswered_questions,
 )
-from clinic.staff.web import Console, address, admin_only, path_segment, refused, render
+from clinic.staff.web import Console, address, admin_only, path_segment, refused, render, trainers_only
 from clinic.store import KINDS, STATUSES
 
 PAGE_SIZE = 50  # conversations on a page
@@ -92,7 +93,7 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         return render(request, "transcript.html", status=status, conversation=conversation, shown=shown,
                       revealed=revealed, review=console.reviews.get(conversation_id), flags=FLAGS,
                       csrf_token=request.ctx.staff.csrf_token, correction=correction,
-                      topic_titles=topic_titles(console.knowledge_root) if request.ctx.staff.is_admin else {})
+                      topic_titles=topic_titles(console.knowledge_root) if request.ctx.staff.can_teach else {})
 
     # unquote: a conversation id may hold "/" (Rasa's REST channel takes any sender id), so links
     # percent-encode it (web.path_segment) and the route decodes it.
@@ -108,7 +109,7 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         return response.redirect(f"/conversations/{path_segment(conversation_id)}?revealed=1", status=303)
 
     @app.post("/conversations/<conversation_id:str>/correct", unquote=True)
-    @admin_only
+    @trainers_only
     async def correct(request: Request, conversation_id: str):
         """A patient turn taught to the assistant: an example of the right topic (data/faq), a phrasing
         the safety net must escalate (tests/), or ignored. The same checks as `clinic faq add`."""
@@ -125,6 +126,22 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
             return transcript_page(request, conversation_id, Correction(f"Not added: {why}.", True), 400)
         console.audit.record(request.ctx.staff.username, "correct", f"{conversation_id} turn {turn_index}: {said}",
                              address(request))
+        return transcript_page(request, conversation_id, Correction(said, False))
+
+    @app.post("/conversations/<conversation_id:str>/save-test", unquote=True)
+    @trainers_only
+    async def save_as_test(request: Request, conversation_id: str):
+        """The conversation as a Rasa test story in tests/: `make test` holds the assistant to it."""
+        conversation = console.tracker.conversation(conversation_id)
+        if conversation is None:
+            return refused(request, "There is no such conversation.", status=404)
+        try:
+            path = save_test_story(conversation, request.ctx.staff.username, console.knowledge_root)
+        except CorrectionRefused as why:
+            return transcript_page(request, conversation_id, Correction(f"Not saved: {why}.", True), 400)
+        said = (f"Saved as a test ({path.relative_to(console.knowledge_root)}): `make test` now checks the "
+                "assistant still answers this conversation this way.")
+        console.audit.record(request.ctx.staff.username, "save_test", f"{conversation_id}: {said}", address(request))
         return transcript_page(request, conversation_id, Correction(said, False))
 
     @app.get("/model")

@@ -8,7 +8,7 @@ accounts_table = Table(
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("password_hash", Text, nullable=False),  # argon2id
-    Column("role", String(16), nullable=False),  # staff / admin
+    Column("role", String(16), nullable=False),  # staff / trainer / admin
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -1,5 +1,5 @@
-""""Train and load" from the console: `scripts/train.sh` (its gates included), then
-`clinic model reload` (one replica at a time under make prod), in the background.
+""""Train and load" from the console: `clinic model train-and-load` (scripts/train.sh with
+its gates, then the reload, one replica at a time under make prod), in the background.
 
 One run at a time. What it printed goes to the run directory, with the exit
 code on its last line, so the state survives a restart of the console.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from clinic.store import now
 
-COMMAND = 'bash scripts/train.sh && clinic model reload --model models/clinic.tar.gz; echo "EXIT $?"'
+COMMAND = 'clinic model train-and-load; echo "EXIT $?"'  # the developers' command, output and all
 SHOWN_LINES = 40
 
 

@@ -3,7 +3,7 @@
 Every page needs a live session (else: the log-in page); every POST needs the
 session's CSRF token; every response carries a strict CSP and is never cached.
 Who may open a page is decided by the route Sanic matched (`open_to_all`,
-`admin_only`), never by the text of the path, which has many spellings.
+`admin_only`, `trainers_only`), never by the text of the path, which has many spellings.
 The pages themselves are in `pages.py`; the app is put together in `app.py`.
 """
 from __future__ import annotations
@@ -64,6 +64,12 @@ def open_to_all(handler):
 def admin_only(handler):
     """Marks a route only admins may open."""
     handler.admin_only = True
+    return handler
+
+
+def trainers_only(handler):
+    """Marks a route only trainers and admins may open: teaching the assistant."""
+    handler.trainers_only = True
     return handler
 
 
@@ -158,6 +164,8 @@ def add_security_and_login(app: Sanic, console: Console) -> None:  # noqa: C901 
                               + (" What you typed is kept." if fields else ""))
         if route_is(request, "admin_only") and not request.ctx.staff.is_admin:
             return refused(request, "Only an admin can do this.")
+        if route_is(request, "trainers_only") and not request.ctx.staff.can_teach:
+            return refused(request, "Only a trainer or an admin can teach the assistant.")
         if request.method == "POST":
             sent = (request.form.get("csrf_token") if request.form else None) or ""
             if not secrets.compare_digest(sent, request.ctx.staff.csrf_token):

@@ -29,7 +29,8 @@ from clinic.store import ClinicStore
 from local_servers import free_port, wait_for
 from tracker_events import Chat, save_conversations, sqlite_tracker_store
 
-PASSWORDS = {"admin": "admin password for tests", "sam": "staff password for tests"}
+PASSWORDS = {"admin": "admin password for tests", "sam": "staff password for tests",
+             "tina": "trainer password for tests"}
 PATIENT = {"patient_name": "Ana Ruiz", "phone": "555 201 7788", "preferred_time": "Tuesday morning",
            "visit_reason": "sciatica, or mail me at ana.ruiz@example.com"}
 SLASHED = ("rest/patient 42", "odd?id#1%/..x")  # Rasa's REST channel takes any sender id
@@ -113,6 +114,7 @@ def site(tmp_path_factory):
     accounts = StaffAccounts(store.engine)
     accounts.create("admin", PASSWORDS["admin"], "admin")
     accounts.create("sam", PASSWORDS["sam"], "staff")
+    accounts.create("tina", PASSWORDS["tina"], "trainer")
     env = {**os.environ, "CLINIC_DB_URL": clinic_url, "CLINIC_TRACKER_DB_URL": tracker_url}
     port = free_port()
     with open(workdir / "console.log", "w") as log:
@@ -166,19 +168,39 @@ def admin_routes(site) -> set[str]:
     return ADMIN_ROUTES | marked
 
 
-def test_no_spelling_of_a_path_lets_staff_in_where_only_admins_go(site):
-    staff, admin = Client(site["url"], "127.0.0.31"), Client(site["url"], "127.0.0.31")
-    assert staff.log_in("sam").status == 303 and admin.log_in("admin").status == 303
-    admin_only = admin_routes(site)
-    assert admin.get("/audit/").status == 200  # the spellings do reach the admin pages
-    let_in = []
+def trainer_routes(site) -> set[str]:
+    """Teaching the assistant: trainers and admins only."""
+    return {route.path for route in site["app"].router.routes if getattr(route.handler, "trainers_only", False)}
+
+
+def let_in(site, client: Client, closed: set[str]) -> list[str]:
+    """Every spelling of every route in `closed` that answered `client` with a page."""
+    opened = []
     for registered, path in every_route(site):
         for spelling, sent in spellings(path).items():
             for method in ("GET", "POST"):
-                answer = staff.get(sent) if method == "GET" else staff.post(sent)
-                if registered in admin_only and answer.status < 300:
-                    let_in.append(f"{method} {sent} ({spelling}) -> {answer.status}")
-    assert not let_in, "a staff account reached admin pages:\n" + "\n".join(let_in)
+                answer = client.get(sent) if method == "GET" else client.post(sent)
+                if registered in closed and answer.status < 300:
+                    opened.append(f"{method} {sent} ({spelling}) -> {answer.status}")
+    return opened
+
+
+def test_no_spelling_of_a_path_lets_staff_in_where_only_admins_go(site):
+    staff, admin = Client(site["url"], "127.0.0.31"), Client(site["url"], "127.0.0.31")
+    assert staff.log_in("sam").status == 303 and admin.log_in("admin").status == 303
+    assert admin.get("/audit/").status == 200  # the spellings do reach the admin pages
+    assert trainer_routes(site), "teaching the assistant is marked for trainers"
+    opened = let_in(site, staff, admin_routes(site) | trainer_routes(site))
+    assert not opened, "a staff account reached admin or trainer pages:\n" + "\n".join(opened)
+
+
+def test_a_trainer_teaches_but_never_reaches_an_admin_page(site):
+    trainer = Client(site["url"], "127.0.0.45")
+    assert trainer.log_in("tina").status == 303
+    page = trainer.get(f"/conversations/{site['conversation']}")
+    assert page.status == 200 and "Teach the assistant" in page.text
+    opened = let_in(site, trainer, admin_routes(site))  # the log-out comes last
+    assert not opened, "a trainer reached admin pages:\n" + "\n".join(opened)
 
 
 def test_no_spelling_of_a_path_opens_a_page_without_a_log_in(site):

@@ -1,0 +1,101 @@
+"""A conversation saved from the console as a Rasa test story, so `make test` holds the
+assistant to it from then on.
+
+The story is Rasa's own (`GET /conversations/<id>/story` of the running assistant, the
+format `rasa test core --e2e` reads), tidied: the clinic's details set at every session
+start are left out, and an FAQ message names the answer it got ("faq/does_it_hurt").
+It goes to tests/test_conversations_from_the_console.yml, run with the other
+conversation tests by scripts/test.sh.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+import yaml
+
+from clinic.faq.corrections import CorrectionRefused
+from clinic.model_reload import ReloadFailed, admin_token, api_secret
+from clinic.prod.topology import Topology, run_dir
+from clinic.staff.conversations import Conversation
+from clinic.staff.privacy import mask
+
+STORIES_FILE = Path("tests") / "test_conversations_from_the_console.yml"  # Rasa reads test stories from test_*.yml
+HEADER = ("# Conversations staff saved from the console (\"Save as a test\"): `make test` checks the\n"
+          "# assistant still answers them this way. Delete a story that no longer says what it should.\n"
+          "version: \"3.1\"\n\nstories:\n")
+
+
+def assistant_url() -> str:
+    """The running assistant's API: CLINIC_RASA_URL, else the first replica `make run`/`make prod` started."""
+    topology = Topology.load(run_dir())
+    return (os.environ.get("CLINIC_RASA_URL") or (topology.replica_urls[0] if topology else "http://localhost:5005"))
+
+
+def rasa_story(conversation_id: str) -> dict:
+    """The conversation as Rasa writes a test story (every session of it in one story)."""
+    try:
+        answer = requests.get(f"{assistant_url()}/conversations/{quote(conversation_id, safe='')}/story",
+                              params={"all_sessions": "true"}, timeout=30,
+                              headers={"Authorization": f"Bearer {admin_token(api_secret())}"})
+    except (requests.RequestException, ReloadFailed) as error:
+        raise CorrectionRefused(f"the assistant is not answering ({type(error).__name__}); try again in a minute")
+    if answer.status_code != 200:
+        raise CorrectionRefused(f"the assistant could not write the story (HTTP {answer.status_code})")
+    stories = (yaml.safe_load(answer.text) or {}).get("stories") or []
+    return {"steps": [step for story in stories for step in story.get("steps") or []]}
+
+
+def story_steps(conversation: Conversation, steps: list[dict]) -> list[dict]:
+    """Rasa's steps from the first patient message on, FAQ messages named by the answer they got."""
+    answers = iter(t.answer for t in conversation.turns if t.speaker == "patient")
+    first = next((i for i, step in enumerate(steps) if "user" in step), len(steps))
+    kept = []
+    for step in steps[first:]:
+        if "user" in step and str(step["user"]).startswith("/"):
+            continue  # a widget payload such as the hidden "/greet": not a patient's words
+        if "user" in step:
+            answer = next(answers, None)
+            if step.get("intent") == "faq" and answer:
+                step = {**step, "intent": answer}
+        kept.append(step)
+    return kept
+
+
+def refusal(conversation: Conversation) -> str | None:
+    """Why this conversation cannot become a test, or None."""
+    patient = [t for t in conversation.turns if t.speaker == "patient"]
+    if not patient:
+        return "the patient said nothing"
+    if conversation.names_given or any(mask(t.text, set()) != t.text for t in patient):
+        return ("the patient gave personal details (a name, phone or email), and tests are read by the whole "
+                "team: save a conversation without them")
+    if any(t.read_with_topic for t in patient):
+        return ("a message was read as a follow-up of an earlier question, which Rasa's conversation tests "
+                "cannot do (they read each message alone): add it to tests/whole_message.yml instead")
+    return None
+
+
+def save_test_story(conversation: Conversation, username: str, root: Path) -> Path:
+    """Appends the conversation to the console's test stories; raises CorrectionRefused saying why not."""
+    why = refusal(conversation)
+    if why:
+        raise CorrectionRefused(why)
+    path = root / STORIES_FILE
+    existed = path.exists()
+    before = path.read_text(encoding="utf-8") if existed else HEADER
+    marker = f"conversation {conversation.conversation_id} "
+    if marker in before:
+        raise CorrectionRefused("this conversation is saved as a test already")
+    steps = story_steps(conversation, rasa_story(conversation.conversation_id)["steps"])
+    story = {"story": f"{marker}of {conversation.started_at:%d %b %Y}, saved by {username}", "steps": steps}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(before.rstrip("\n") + "\n\n" + yaml.safe_dump([story], sort_keys=False, allow_unicode=True,
+                                                                 width=1000), encoding="utf-8")
+    saved = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("stories") or []
+    if not saved or saved[-1] != story:  # read back as Rasa will; never leave a broken file
+        path.write_text(before, encoding="utf-8") if existed else path.unlink()
+        raise CorrectionRefused(f"could not write the story into {path}")
+    return path
