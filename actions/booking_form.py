@@ -85,9 +85,8 @@ class ContactValidation:
         return {"contact": None, "contact_failures": failures}
 
 
-class ValidateBookingForm(SafetyFirst, ContactValidation, FormValidationAction):
-    def name(self) -> Text:
-        return "validate_booking_form"
+class NameValidation:
+    """The patient's name, in both forms: who to book, who the clinic asks for when it calls back."""
 
     def extract_patient_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
         if tracker.get_slot("patient_name"):
@@ -103,6 +102,11 @@ class ValidateBookingForm(SafetyFirst, ContactValidation, FormValidationAction):
         if not name:
             dispatcher.utter_message(response="utter_invalid_name")
         return {"patient_name": name}
+
+
+class ValidateBookingForm(SafetyFirst, NameValidation, ContactValidation, FormValidationAction):
+    def name(self) -> Text:
+        return "validate_booking_form"
 
     def extract_preferred_time(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
         if tracker.get_slot("preferred_time"):
@@ -145,7 +149,7 @@ class ValidateBookingForm(SafetyFirst, ContactValidation, FormValidationAction):
         return {"patient_status": status}
 
 
-class ValidateCallbackForm(SafetyFirst, ContactValidation, FormValidationAction):
+class ValidateCallbackForm(SafetyFirst, NameValidation, ContactValidation, FormValidationAction):
     def name(self) -> Text:
         return "validate_callback_form"
 

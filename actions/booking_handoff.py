@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 BOOKING_SLOTS = ("patient_name", "contact", "contact_kind", "contact_failures", "preferred_time",
                  "preferred_date", "visit_reason", "patient_status")
-CALLBACK_SLOTS = ("contact", "contact_kind", "contact_failures", "callback_question")
+CALLBACK_SLOTS = ("patient_name", "contact", "contact_kind", "contact_failures", "callback_question")
 # Which detail a patient wants to change, by the words they use.
 DETAIL_WORDS = {
     "patient_name": r"\bname\b",
@@ -78,7 +78,8 @@ class ActionSubmitCallback(Action):
         return "action_submit_callback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        details = {tracker.get_slot("contact_kind") or "contact": tracker.get_slot("contact"),
+        details = {"patient_name": tracker.get_slot("patient_name"),
+                   tracker.get_slot("contact_kind") or "contact": tracker.get_slot("contact"),
                    "question": tracker.get_slot("callback_question")}
         return _submit("callback", details, tracker, dispatcher, CALLBACK_SLOTS)
 

@@ -136,9 +136,11 @@ def test_a_database_error_logs_no_patient_details(monkeypatch, caplog):
 def test_an_ok_is_not_the_question_for_a_callback():
     from actions.booking_form import ValidateCallbackForm
 
-    domain = {"forms": {"callback_form": {"required_slots": ["contact", "callback_question"]}},
-              "slots": {name: {} for name in ["contact", "callback_question", "contact_kind", "contact_failures"]}}
-    asked = Tracker("patient-2", {"contact": "+15552017788", "requested_slot": "callback_question"},
+    domain = {"forms": {"callback_form": {"required_slots": ["patient_name", "contact", "callback_question"]}},
+              "slots": {name: {} for name in ["patient_name", "contact", "callback_question", "contact_kind",
+                                              "contact_failures"]}}
+    asked = Tracker("patient-2", {"patient_name": "Ana Ruiz", "contact": "+15552017788",
+                                  "requested_slot": "callback_question"},
                     {"text": "ok", "intent": {"name": "affirm"}, "entities": []}, [], False, None,
                     {"name": "callback_form"}, "action_listen")
     events = asyncio.run(ValidateCallbackForm().run(CollectingDispatcher(), asked, domain))

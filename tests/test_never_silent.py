@@ -31,7 +31,7 @@ STATES = {
     "at the booking confirmation": ["I'd like to book an appointment", "Ana Ruiz", "555 201 7788",
                                     "Tuesday morning", "sciatica in my left leg", "I'm a new patient"],
     "in the callback form": ["can someone call me back?"],
-    "at the callback confirmation": ["can someone call me back?", "555 201 7788", "what does it cost"],
+    "at the callback confirmation": ["can someone call me back?", "Ana Ruiz", "555 201 7788", "what does it cost"],
     "after an escalation": ["I have a fever and my back hurts"],
     "after crisis language": ["I keep thinking about killing myself"],
     "after a fallback": ["blorf kzzt wumpa"],

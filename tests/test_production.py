@@ -232,6 +232,7 @@ def test_the_notification_worker_killed_mid_send_delivers_after_its_restart(prod
     prod.webhook.hold_next("callback")
     session = new_session(prod.channel)
     say(prod, session, "can someone call me back?")
+    say(prod, session, "Ana Ruiz")
     say(prod, session, "555 201 7788")
     say(prod, session, "what does it cost")
     reference = requests_of_after(prod, session, say(prod, session, "yes send it"))

@@ -22,6 +22,7 @@ XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
 NONSENSE = "blorf zzkt wibble qqq"
 CRISIS = "I keep thinking about killing myself"
 NEW_QUESTION = "can I bring my dog to the appointment"
+MUDDLED = "zibble zorp ouchy needles"  # unanswered; a trainer teaches it from the browser
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +43,15 @@ def patients(assistant):
     crisis, _ = conversation(CRISIS)
     nonsense, _ = conversation(NONSENSE)
     new_question, _ = conversation(NEW_QUESTION)
+    muddled, _ = conversation(MUDDLED)
+    callback, said = conversation("can someone call me back?", "Ben Okafor", "ben.okafor@example.com",
+                                  "do you take insurance?", "yes send it")
+    callback_reference = re.search(r"MC-[A-Z0-9]{6}", said).group()
     xss, _ = conversation(XSS)
     return {"faq": faq, "booking": booking, "reference": reference, "red_flag": red_flag,
             "crisis": crisis, "nonsense": nonsense, "xss": xss,
-            "new_question": new_question}
+            "new_question": new_question, "muddled": muddled, "callback": callback,
+            "callback_reference": callback_reference}
 
 
 console_knowledge = {}  # console URL -> the copy of data/ and tests/ its corrections land in
@@ -287,6 +293,37 @@ def test_staff_find_each_conversation_work_the_booking_and_export_the_question(b
         page.get_by_role("link", name="Export as Rasa NLU YAML").click()
     assert NONSENSE not in open(download.value.path()).read()
     assert dialogs == []
+
+
+def test_a_trainers_morning_teaches_from_the_unanswered_list_and_finds_a_callback_by_name(browser, console,
+                                                                                         patients):
+    """In Chromium: an unanswered question opens its conversation, the trainer picks the topic by its plain
+    title, and the example lands in data/; the callback form took a name, so the inbox finds it by name."""
+    knowledge = console_knowledge[console]
+    page = browser.new_context().new_page()
+    page.goto(console + "/login")
+    page.get_by_label("Username").fill("tina")
+    page.get_by_label("Password").fill(PASSWORDS["tina"])
+    page.get_by_role("button", name="Log in").click()
+    page.goto(console + "/unanswered")
+    page.get_by_role("link", name=MUDDLED).click()
+    expect(page).to_have_url(f"{console}/conversations/{patients['muddled']}")
+    page.get_by_label("Teach the assistant").first.select_option(label="Does dry needling hurt")
+    page.get_by_role("button", name="Correct").first.click()
+    expect(page.locator("#correction")).to_contain_text("Added to “Does dry needling hurt”")
+    assert f"    - {MUDDLED}\n" in (knowledge / "data" / "faq" / "session.yml").read_text()
+    expect(page.get_by_role("link", name="Train and load")).to_have_count(0)  # admins train
+
+    page.goto(console + "/inbox")
+    page.get_by_label("Find").fill("okafor")
+    page.get_by_role("button", name="Show").click()
+    card = page.locator("article.request")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text(patients["callback_reference"])
+    expect(card).to_contain_text("[name]")  # masked until revealed
+    card.get_by_role("button", name="Reveal personal details (logged)").click()
+    expect(page.locator(f"#request-{patients['callback_reference']}")).to_contain_text("Ben Okafor")
+    expect(page.locator(f"#request-{patients['callback_reference']}")).to_contain_text("insurance")
 
 
 def test_a_patients_script_is_shown_as_text(browser, console, patients):

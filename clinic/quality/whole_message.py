@@ -29,7 +29,7 @@ SETS = {"tuning half": PROJECT_ROOT / "tests" / "whole_message.yml",
 GATES = {"multi_question": 0.90, "long": 0.90, "follow_up": 0.85, "non_english": 1.0, "human_handoff": 1.0}
 KINDS = {"multi_question": "several questions, every one answered", "long": "long messages",
          "follow_up": "follow-ups", "non_english": "other languages", "human_handoff": "a person, please"}
-FORM_QUESTIONS = ("utter_ask_contact", "utter_ask_patient_name")
+FORM_QUESTIONS = ("utter_ask_contact", "utter_ask_patient_name", "utter_ask_callback_form_patient_name")
 
 Say = Callable[[list[str]], list[list[str]]]  # one conversation: messages -> the replies' texts per message
 
@@ -83,7 +83,8 @@ def judge(kind: str, item: dict, replies: list[str], responses: Responses) -> Re
         said = variants[0] in last if spanish else variants[-1] in last
         no_form = not any(responses.said(name, last) for name in FORM_QUESTIONS)
         return Result(kind, said and no_form, f"{item['message']!r} ({item['language']})")
-    ok = responses.said("utter_callback_explained", last) and responses.said("utter_ask_contact", last)
+    ok = responses.said("utter_callback_explained", last) and responses.said("utter_ask_callback_form_patient_name",
+                                                                             last)
     return Result(kind, ok, f"{item['message']!r}")
 
 
