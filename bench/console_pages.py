@@ -1,6 +1,6 @@
 """The staff console over a big tracker store: 100,000 conversations (Rasa's own events
-table, SQLite) and 2,000 requests, then each list page opened 10 times (3 when it takes over
-2 s) by a logged-in admin. Prints p50/p95 per page. Numbers, not gates; the goal is every list page
+table, SQLite) and 2,000 requests; once the console has summarised the store (a one-off, timed), each list
+page opened 10 times (3 when it takes over 2 s) by a logged-in admin. Prints p50/p95 per page. Numbers, not gates; the goal is every list page
 ≤ 300 ms at p95 on 2 cores.
 
     python bench/console_pages.py [--conversations 100000]
@@ -115,6 +115,10 @@ def main() -> None:
             web = requests.Session()
             token = re.search(r'name="csrf_token" value="([^"]+)"', web.get(f"{url}/login").text).group(1)
             web.post(f"{url}/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token})
+            begun = time.monotonic()  # a console meeting this store for the first time summarises it once
+            while 'id="still-reading"' in web.get(f"{url}/", timeout=900).text:
+                time.sleep(2)
+            print(f"(the console summarised the store in {time.monotonic() - begun:.0f} s, once)", flush=True)
             print("| page | p50 ms | p95 ms |\n|---|---|---|")
             for page in PAGES:
                 times = []

@@ -164,6 +164,11 @@ class ClinicStore:
             return db.execute(select(func.count()).select_from(requests_table)
                               .where(requests_table.c.status == status)).scalar_one()
 
+    def count_by_kind(self) -> dict[str, int]:
+        """Requests of each kind ("booking", "callback"), all statuses."""
+        with self.engine.connect() as db:
+            return dict(db.execute(select(requests_table.c.kind, func.count()).group_by(requests_table.c.kind)).all())
+
     def get(self, reference: str) -> ClinicRequest | None:
         with self.engine.connect() as db:
             row = db.execute(select(requests_table).where(requests_table.c.reference == reference.upper())).first()

@@ -6,9 +6,14 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
+from sqlalchemy import text
+
 from clinic.staff.conversations import ConversationFilter, TrackerStoreReader
+from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.privacy import mask
+from clinic.staff.summaries import ConversationSummaries
 from clinic.staff.unanswered import as_nlu_yaml, group_questions, unanswered_questions
+from clinic.store import ClinicStore
 from tracker_events import Chat, postgres_tracker_store, save_conversations, sqlite_tracker_store
 
 
@@ -84,18 +89,76 @@ def test_each_conversation_gets_the_flags_staff_look_for(reader):
     assert reader.conversation("crisis-patient").red_flag_tier == "crisis"  # the most serious, not the latest
 
 
-def test_filters_by_date_flag_tier_intent_and_words(reader):
-    assert ids(reader.conversations(ConversationFilter(since=date(2026, 11, 10), until=date(2026, 11, 12)))) == \
-        ["booking-patient", "red-flag-patient"]
-    assert ids(reader.conversations(ConversationFilter(flag="booking"))) == ["booking-patient"]
-    assert ids(reader.conversations(ConversationFilter(red_flag_tier="emergency"))) == ["red-flag-patient"]
-    assert ids(reader.conversations(ConversationFilter(red_flag_tier="urgent"))) == []
-    assert ids(reader.conversations(ConversationFilter(flag="crisis"))) == ["crisis-patient"]
-    assert ids(reader.conversations(ConversationFilter(red_flag_tier="crisis"))) == ["crisis-patient"]
-    assert ids(reader.conversations(ConversationFilter(intent="nlu_fallback"))) == ["crisis-patient", "lost-patient"]
-    assert ids(reader.conversations(ConversationFilter(text="QUICK PINCH"))) == ["faq-patient"]
-    newest_first = [c.conversation_id for c in reader.conversations()]
+def summarised(reader, tmp_path) -> ConversationSummaries:
+    """The console's summary of the tracker store, brought up to date."""
+    summaries = ConversationSummaries(ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}").engine, reader)
+    assert summaries.refresh(most_steps=100).events_behind == 0
+    return summaries
+
+
+def test_filters_by_date_flag_tier_intent_and_words(reader, tmp_path):
+    summaries = summarised(reader, tmp_path)
+
+    def found(**wanted):
+        return ids(summaries.each(ConversationFilter(**wanted)))
+
+    assert found(since=date(2026, 11, 10), until=date(2026, 11, 12)) == ["booking-patient", "red-flag-patient"]
+    assert found(flag="booking") == ["booking-patient"]
+    assert found(red_flag_tier="emergency") == ["red-flag-patient"]
+    assert found(red_flag_tier="urgent") == []
+    assert found(flag="crisis") == ["crisis-patient"]
+    assert found(red_flag_tier="crisis") == ["crisis-patient"]
+    assert found(intent="nlu_fallback") == ["crisis-patient", "lost-patient"]
+    assert found(intent="nlu%fallback") == found(intent="nlu_fallbacks") == []  # a LIKE's wildcards are letters
+    assert found(text="QUICK PINCH") == ["faq-patient"]
+    assert found(flag="unanswered", text="gym") == ["lost-patient"]
+    newest_first = [c.conversation_id for c in summaries.each(ConversationFilter())]
+    assert newest_first == [c.conversation_id for c in reader.conversations()]  # the summary reads as the store
     assert newest_first[0] == "failed-booking" and newest_first[-1] == "faq-patient"
+    page = summaries.page(ConversationFilter(), number=2, size=4)
+    assert [c.conversation_id for c in page.items] == newest_first[4:] and page.total == 6
+    assert summaries.intents() == ["book_appointment", "faq", "inform", "nlu_fallback", "out_of_scope", "red_flag"]
+
+
+def test_the_summary_follows_new_messages_a_replaced_store_and_retention(tmp_path):
+    path = tmp_path / "rasa.db"
+    tracker = sqlite_tracker_store(path)
+    ana = Chat("2026-11-20").patient("does it hurt?", "faq", 0.9, "faq/does_it_hurt")
+    save_conversations(tracker, {"ana": ana.assistant("utter_faq/does_it_hurt", "A quick pinch.")})
+    reader = TrackerStoreReader(f"sqlite:///{path}")
+    summaries = summarised(reader, tmp_path)
+    assert summaries.page(ConversationFilter(flag="red_flag")).total == 0
+    # Ana comes back with a red flag; Ben writes for the first time.
+    save_conversations(tracker, {"ana": ana.patient("I can't control my bladder", "red_flag")  # Rasa adds the new
+                                 .action("action_escalate_red_flag", red_flag_tier="emergency"),  # events only
+                                 "ben": Chat("2026-11-22").patient("blorf", "nlu_fallback", 0.2)
+                                 .assistant("utter_rephrase", "Could you say that another way?")})
+    assert summaries.refresh().events_behind == 0
+    assert [c.conversation_id for c in summaries.page(ConversationFilter(flag="red_flag")).items] == ["ana"]
+    assert summaries.unanswered() == ([("blorf", "fallback", "ben")], 1)
+    IgnoredQuestions(summaries.engine).ignore(["Blorf"], "sam")
+    assert summaries.unanswered() == ([], 0)
+    # An event written after one with a higher id (two replicas committing at once) is still read.
+    with reader.engine.begin() as db:
+        top = db.execute(text("select max(id) from events")).scalar()
+        copy = "insert into events (id, sender_id, type_name, timestamp, intent_name, action_name, data) " \
+               "select :id, :sender, type_name, timestamp, intent_name, action_name, data from events where id = :from"
+        db.execute(text(copy), {"id": top + 2, "sender": "cleo", "from": top})
+    summaries.refresh()
+    with reader.engine.begin() as db:
+        first_user = db.execute(text("select id from events where sender_id = 'ben' and type_name = 'user'")).scalar()
+        db.execute(text(copy), {"id": top + 1, "sender": "dan", "from": first_user})
+    summaries.refresh()
+    assert {"cleo", "dan"} <= set(ids(summaries.each(ConversationFilter())))
+    # Retention drops the summary with the conversation.
+    assert reader.delete_older_than(datetime(2026, 11, 21, tzinfo=timezone.utc)) == 1
+    summaries.forget_older_than(datetime(2026, 11, 21, tzinfo=timezone.utc))
+    assert "ana" not in ids(summaries.each(ConversationFilter()))
+    # A new, empty tracker store (ids start again): the summary starts again too.
+    path.unlink()
+    save_conversations(sqlite_tracker_store(path), {"eve": Chat("2026-11-23").patient("hi", "greet")})
+    summaries.refresh()
+    assert ids(summaries.each(ConversationFilter())) == ["eve"]
 
 
 def test_a_transcript_shows_what_was_understood_per_turn(reader):
@@ -179,11 +242,9 @@ def test_phone_numbers_and_emails_are_masked(said, shown):
     assert mask(said) == shown
 
 
-def test_the_dashboard_counts_answers_given_not_words_typed_into_a_form(reader):
-    from clinic.staff.dashboard import at_a_glance
-
-    figures = at_a_glance(reader.conversations(), [], date(2026, 11, 24), days=30)
+def test_the_dashboard_counts_answers_given_not_words_typed_into_a_form(reader, tmp_path):
+    figures = summarised(reader, tmp_path).glance(date(2026, 11, 24), {"booking": 2}, days=30)
     assert dict(figures.top_questions) == {"does_it_hurt": 1, "ask_clinic_price": 1}
     assert (figures.unanswered_messages, figures.patient_messages) == (3, 12)
     assert figures.escalations == {"emergency": 1, "crisis": 1}
-    assert sum(n for _, n in figures.per_day) == 6
+    assert sum(n for _, n in figures.per_day) == 6 and figures.booking_requests == {"booking": 2}

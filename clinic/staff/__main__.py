@@ -22,6 +22,7 @@ from clinic.staff.accounts import ROLES, AccountError, StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.reviews import ConversationReviews
+from clinic.staff.summaries import ConversationSummaries
 from clinic.store import ClinicStore
 
 
@@ -116,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
             print("error: --days must be at least 1", file=sys.stderr)
             return 1
         cutoff = datetime.now(timezone.utc) - timedelta(days=args.days)
-        conversations = TrackerStoreReader().delete_older_than(cutoff)
+        tracker = TrackerStoreReader()
+        conversations = tracker.delete_older_than(cutoff)
         store = ClinicStore()
+        ConversationSummaries(store.engine, tracker).forget_older_than(cutoff)
         requests = store.delete_older_than(cutoff)
         reviews = ConversationReviews(store.engine).delete_older_than(cutoff)
         print(f"Deleted {_many(conversations, 'conversation')} older than {args.days} days "

@@ -23,6 +23,7 @@ from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.pages import add_pages
 from clinic.staff.reviews import ConversationReviews
+from clinic.staff.summaries import ConversationSummaries
 from clinic.staff.training import TrainAndLoad
 from clinic.staff.web import HERE, Console, add_security_and_login, open_to_all, path_segment
 from clinic.store import ClinicStore
@@ -34,7 +35,8 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
     console = Console(
         store=store, accounts=StaffAccounts(store.engine, idle), audit=AuditLog(store.engine),
         reviews=ConversationReviews(store.engine), ignored=IgnoredQuestions(store.engine),
-        tracker=TrackerStoreReader(tracker_db_url),
+        tracker=(tracker := TrackerStoreReader(tracker_db_url)),
+        summaries=ConversationSummaries(store.engine, tracker),
         knowledge_root=(root := Path(os.environ.get("CLINIC_KNOWLEDGE_ROOT") or PROJECT_ROOT)),
         training=TrainAndLoad(root, run_dir()),
         secure_cookies=os.environ.get("CLINIC_STAFF_SECURE_COOKIES", "") == "1",
@@ -47,6 +49,8 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
     app.ctx.console = console
     add_security_and_login(app, console)
     add_pages(app, console)
+    # Not at import: tests build the app to list its routes without serving it.
+    app.register_listener(lambda app, loop: console.summaries.start_catching_up(), "after_server_start")
     metrics.add_service_routes(app, "staff_console", readiness_checks(console), mark=open_to_all)
     return app
 

@@ -4,26 +4,24 @@ The tracker store's `events` table (sender_id, type_name, timestamp,
 intent_name, action_name, data) is read with SQLAlchemy only: the console never
 imports Rasa. SQLite `rasa.db` by default; CLINIC_TRACKER_DB_URL for PostgreSQL.
 
-The store can hold years of conversations, so SQL picks and orders them (dates,
-and events a flag or an intent needs) and a page reads only its own events;
-what SQL cannot decide exactly (flags, words) is checked here, a batch at a time.
+The store can hold years of conversations: list pages pick them from a summary
+(clinic.staff.summaries) and read the events of their own conversations only.
 """
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from itertools import islice
 from typing import Iterable, Iterator
 
 from sqlalchemy import (
-    Column, Float, Integer, MetaData, String, Table, Text, and_, case, create_engine, delete, func, or_, select,
+    Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, func, select,
 )
 
 from clinic import PROJECT_ROOT
 from clinic.nlp.tiers import most_serious
-from clinic.staff.paging import Page, page_of
 
 DEFAULT_TRACKER_URL = f"sqlite:///{PROJECT_ROOT / 'rasa.db'}"
 BATCH = 100  # conversations whose events are read from the store at a time
@@ -189,81 +187,21 @@ def unanswered_reason(response: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class ConversationFilter:
-    since: date | None = None
-    until: date | None = None
+    """What a list of conversations is narrowed to (clinic.staff.summaries applies it)."""
+    since: date | None = None  # activity on or after this day
+    until: date | None = None  # ... on or before this day
     flag: str | None = None
     intent: str | None = None
-    text: str | None = None
+    text: str | None = None  # words in any message
     red_flag_tier: str | None = None
     any_flag: tuple[str, ...] = ()  # at least one of these flags
     only: frozenset[str] | None = None  # these conversations only (those with a staff tag, say)
-
-    @property
-    def decided_in_sql(self) -> bool:
-        """True when SQL alone tells which conversations match, so it can count and page them."""
-        return not (self.flag or self.any_flag or self.red_flag_tier or self.intent or self.text)
-
-    def matches(self, conversation: Conversation) -> bool:
-        """The checks SQL can only narrow down: they need the conversation's events folded."""
-        return ((not self.flag or self.flag in conversation.flags)
-                and (not self.any_flag or bool(conversation.flags.intersection(self.any_flag)))
-                and (not self.red_flag_tier or conversation.red_flag_tier == self.red_flag_tier)
-                and (not self.intent or self.intent in conversation.intents)
-                and (not self.text or conversation.matches(self.text)))
-
-
-def _flag_events(flag: str):
-    """Events a conversation must have to get `flag`: SQL narrows with them, `build_conversation` decides."""
-    e = events_table.c
-    tier_set = and_(e.type_name == "slot", e.action_name == "red_flag_tier")  # Rasa keeps a slot's name there
-
-    def bot_said(*responses):  # a bot event's JSON holds its response name ("utter_action")
-        return and_(e.type_name == "bot", or_(*(e.data.like(f'%"{name}%') for name in sorted(responses))))
-
-    needs = {
-        "crisis": and_(tier_set, e.data.like("%crisis%")),
-        "red_flag": tier_set,
-        "unanswered": or_(e.intent_name == "nlu_fallback", e.action_name == "action_default_fallback",
-                          bot_said(*FALLBACK_RESPONSES, NOT_IN_ARTICLE_PREFIX)),
-        "out_of_scope": or_(e.intent_name == "out_of_scope", bot_said(*OUT_OF_SCOPE_RESPONSES)),
-        **{kind: e.action_name == action for action, kind in SUBMIT_ACTIONS.items()},
-    }
-    return needs[flag]
-
-
-def _narrowing(wanted: ConversationFilter):
-    """Per filter, the events a matching conversation must have."""
-    e = events_table.c
-    if wanted.since:
-        yield e.timestamp >= _day_start(wanted.since)
-    if wanted.until:
-        yield e.timestamp < _day_start(wanted.until) + 86400
-    if wanted.flag:
-        yield _flag_events(wanted.flag)
-    if wanted.any_flag:
-        yield or_(*(_flag_events(flag) for flag in wanted.any_flag))
-    if wanted.red_flag_tier:
-        yield and_(_flag_events("red_flag"), e.data.like(f"%{wanted.red_flag_tier}%"))
-    if wanted.intent:
-        yield and_(e.type_name == "user", e.intent_name == wanted.intent)
 
 
 class TrackerStoreReader:
     def __init__(self, url: str | None = None):
         self.url = url or os.environ.get("CLINIC_TRACKER_DB_URL") or DEFAULT_TRACKER_URL
         self.engine = create_engine(self.url, future=True, pool_pre_ping=True)
-
-    def _candidates(self, wanted: ConversationFilter):
-        """A query for the ids of the conversations SQL finds for `wanted`, latest activity first."""
-        e = events_table.c
-        query = (select(e.sender_id).group_by(e.sender_id)
-                 .having(func.sum(case((e.type_name.in_(("user", "bot")), 1), else_=0)) > 0)  # something was said
-                 .order_by(func.max(e.timestamp).desc(), e.sender_id))
-        for events in _narrowing(wanted):
-            query = query.where(e.sender_id.in_(select(e.sender_id).where(events)))
-        if wanted.only is not None:
-            query = query.where(e.sender_id.in_(sorted(wanted.only)))
-        return query
 
     def _run(self, query) -> list:
         with self.engine.connect() as db:
@@ -276,7 +214,7 @@ class TrackerStoreReader:
                  .where(events_table.c.sender_id.in_(conversation_ids)).order_by(events_table.c.id))
         return self._run(query)
 
-    def _built(self, conversation_ids: Iterable[str]) -> Iterator[Conversation]:
+    def built(self, conversation_ids: Iterable[str]) -> Iterator[Conversation]:
         """The conversations, in the order given, reading the events of BATCH of them at a time."""
         ids = iter(conversation_ids)
         while batch := list(islice(ids, BATCH)):
@@ -288,29 +226,12 @@ class TrackerStoreReader:
                 if conversation and conversation.turns:
                     yield conversation
 
-    def each(self, wanted: ConversationFilter = ConversationFilter()) -> Iterator[Conversation]:
-        """The matching conversations, latest activity first, never all in memory at once."""
-        ids = [row.sender_id for row in self._run(self._candidates(wanted))]
-        return (c for c in self._built(ids) if wanted.matches(c))
-
-    def conversations(self, wanted: ConversationFilter = ConversationFilter()) -> list[Conversation]:
-        """Newest first, filtered by date of activity, flag, intent and text."""
-        return list(self.each(wanted))
-
-    def page(self, wanted: ConversationFilter, number: int = 1, size: int = 50) -> Page:
-        """Page `number` of the matching conversations, newest first."""
-        if not wanted.decided_in_sql:  # fold conversations in order until the page (and one more) is found
-            return page_of(list(islice(self.each(wanted), (number - 1) * size, number * size + 1)), number, size)
-        candidates = self._candidates(wanted)
-        ids = [row.sender_id for row in self._run(candidates.limit(size + 1).offset((number - 1) * size))]
-        counted = self._run(select(func.count()).select_from(candidates.order_by(None).subquery()))
-        return Page(list(self._built(ids[:size])), number, len(ids) > size, counted[0][0] if counted else 0)
-
-    def intents(self) -> list[str]:
-        """Every intent a patient message was understood as (for the filter's list)."""
+    def conversations(self) -> list[Conversation]:
+        """Every conversation, latest activity first (small stores and tests; pages read the summary)."""
         e = events_table.c
-        query = select(e.intent_name).distinct().where(e.type_name == "user", e.intent_name.isnot(None))
-        return sorted(row.intent_name for row in self._run(query))
+        latest_first = (select(e.sender_id).group_by(e.sender_id)
+                        .order_by(func.max(e.timestamp).desc(), e.sender_id))
+        return list(self.built(row.sender_id for row in self._run(latest_first)))
 
     def conversation(self, conversation_id: str) -> Conversation | None:
         rows = self._rows([conversation_id])
@@ -327,7 +248,3 @@ class TrackerStoreReader:
             for start in range(0, len(ids), 500):
                 db.execute(delete(events_table).where(events_table.c.sender_id.in_(ids[start:start + 500])))
             return len(ids)
-
-
-def _day_start(day: date) -> float:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc).timestamp()

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from clinic.heartbeats import last_beats
 from clinic.notifications import WORKER
-from clinic.staff.conversations import Conversation
 from clinic.store import ClinicStore, now
 
 WORKER_POLL_SECONDS = 5.0  # clinic.notifications.run_worker's default
@@ -45,21 +43,6 @@ class AtAGlance:
     @property
     def fallback_rate(self) -> float:
         return self.unanswered_messages / self.patient_messages if self.patient_messages else 0.0
-
-
-def at_a_glance(conversations: list[Conversation], requests: list, today: date, days: int = 14) -> AtAGlance:
-    first = today - timedelta(days=days - 1)
-    per_day = Counter(c.started_at.date() for c in conversations)
-    patient_turns = [t for c in conversations for t in c.turns if t.speaker == "patient"]
-    return AtAGlance(
-        per_day=[((first + timedelta(d)).strftime("%d %b"), per_day[first + timedelta(d)]) for d in range(days)],
-        top_questions=Counter(t.answered_with.split("/", 1)[1] for t in patient_turns  # answers given, not form replies
-                              if (t.answered_with or "").startswith("utter_faq/")).most_common(8),
-        patient_messages=len(patient_turns),
-        unanswered_messages=sum(bool(t.unanswered) for t in patient_turns),
-        escalations=Counter(c.red_flag_tier for c in conversations if c.red_flag_tier),
-        booking_requests=Counter(r.kind for r in requests),
-    )
 
 
 @dataclass(frozen=True)

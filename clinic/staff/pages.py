@@ -14,19 +14,16 @@ from sanic.request import Request
 from clinic.nlp.tiers import ESCALATION_TIERS as TIERS
 from clinic.staff.audit import AuditFilter
 from clinic.staff.conversations import FLAGS, ConversationFilter
-from clinic.staff.dashboard import at_a_glance, bar_chart, notification_delivery
+from clinic.staff.dashboard import bar_chart, notification_delivery
 from clinic.faq.corrections import CorrectionRefused
 from clinic.staff.corrections import Correction, apply_correction
 from clinic.staff.test_stories import save_test_story
 from clinic.staff.words import topic_titles
-from clinic.staff.ignored import key as ignored_key
 from clinic.staff.inbox_queue import SORTS, WHO, InboxFilter, changes_said, contact_link
 from clinic.staff.paging import page_number
 from clinic.staff.privacy import mask, mask_details
 from clinic.staff.reviews import Review, parse_tags
-from clinic.staff.unanswered import (
-    MOST_GROUPED, UNANSWERED_FLAGS, as_nlu_yaml, group_questions, unanswered_questions,
-)
+from clinic.staff.unanswered import MOST_GROUPED, as_nlu_yaml, group_questions
 from clinic.staff.web import Console, address, admin_only, path_segment, refused, render, trainers_only
 from clinic.store import KINDS, STATUSES
 
@@ -59,25 +56,30 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         console.audit.record(request.ctx.staff.username, "export", filename, address(request))
         return csv_file(rows, filename)
 
+    def summarised(request: Request) -> None:
+        """The summary brought up to date before a list page reads it (a step at most: the page says if
+        it is still behind, as after an upgrade, while the console's background thread catches up)."""
+        request.ctx.events_behind = console.summaries.refresh().events_behind
+
     @app.get("/")
     async def glance(request: Request):
-        today = datetime.now(timezone.utc).date()
-        recent = console.tracker.conversations(ConversationFilter(since=today - timedelta(days=13)))
-        figures = at_a_glance(recent, console.store.requests(), today)
+        summarised(request)
+        figures = console.summaries.glance(datetime.now(timezone.utc).date(), console.store.count_by_kind())
         return render(request, "dashboard.html", figures=figures, per_day=bar_chart(figures.per_day),
                       top_questions=bar_chart(figures.top_questions, height=120),
                       delivery=notification_delivery(console.store))
 
     @app.get("/conversations")
     async def conversations(request: Request):
+        summarised(request)
         wanted = conversation_filter(request.args)
         tag = (request.args.get("tag") or "").strip().lower()
         if tag:
             wanted = replace(wanted, only=frozenset(console.reviews.tagged(tag)))
-        page = console.tracker.page(wanted, page_number(request.args.get("page")), PAGE_SIZE)
+        page = console.summaries.page(wanted, page_number(request.args.get("page")), PAGE_SIZE)
         return render(request, "conversations.html", page=page,
                       reviews=console.reviews.all_for([c.conversation_id for c in page.items]),
-                      wanted=wanted, tag=tag, flags=FLAGS, tiers=TIERS, intents=console.tracker.intents(),
+                      wanted=wanted, tag=tag, flags=FLAGS, tiers=TIERS, intents=console.summaries.intents(),
                       mask=mask, request_query=request.query_string)
 
     def transcript_page(request: Request, conversation_id: str, correction=None, status: int = 200):
@@ -210,10 +212,10 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
 
     def unanswered_groups(request: Request):
         """Groups of the newest unanswered questions, and how many older ones were left out."""
-        wanted = replace(conversation_filter(request.args), any_flag=UNANSWERED_FLAGS)
-        hidden = console.ignored.all()
-        questions = [q for q in unanswered_questions(console.tracker.each(wanted)) if ignored_key(q[0]) not in hidden]
-        return group_questions(questions[:MOST_GROUPED]), max(len(questions) - MOST_GROUPED, 0)
+        summarised(request)
+        wanted = conversation_filter(request.args)
+        questions, total = console.summaries.unanswered(wanted.since, wanted.until, MOST_GROUPED)
+        return group_questions(questions), total - len(questions)
 
     @app.get("/unanswered")
     async def unanswered(request: Request):
@@ -244,7 +246,8 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
     @app.get("/export/conversations.csv")
     @admin_only
     async def conversations_csv(request: Request):
-        found = console.tracker.conversations(conversation_filter(request.args))
+        summarised(request)
+        found = list(console.summaries.each(conversation_filter(request.args)))
         reviews = console.reviews.all_for([c.conversation_id for c in found])
         rows = [["conversation", "started (UTC)", "last (UTC)", "patient messages", "flags", "red flag tier",
                  "intents", "reviewed", "tags"]]

@@ -1,5 +1,5 @@
 """The staff console's own tables, in the clinic database (CLINIC_DB_URL)."""
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, Table
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Text, Table
 
 from clinic.store import metadata
 
@@ -47,4 +47,34 @@ reviews_table = Table(
     Column("notes", Text, nullable=False, default=""),
     Column("updated_by", String(64)),
     Column("updated_at", DateTime(timezone=True)),
+)
+
+# The list pages' summary of the tracker store (clinic.staff.summaries): derived from Rasa's
+# events, so it can always be rebuilt; times are Rasa's (seconds since 1970, UTC).
+conversation_summaries_table = Table(
+    "console_conversations", metadata,
+    Column("conversation_id", String(255), primary_key=True),
+    Column("started_at", Float, nullable=False, index=True),
+    Column("last_at", Float, nullable=False, index=True),
+    Column("flags", String(255), nullable=False),  # ",red_flag,unanswered,": one flag is a LIKE away
+    Column("red_flag_tier", String(16)),
+    Column("intents", Text, nullable=False),  # ",faq,greet,"
+    Column("patient_messages", Integer, nullable=False),
+)
+
+message_summaries_table = Table(  # the patient messages the pages count: answered by a topic, or unanswered
+    "console_messages", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String(255), nullable=False, index=True),
+    Column("at", Float, nullable=False, index=True),
+    Column("answer", String(255)),  # the FAQ answer given, e.g. "does_it_hurt"
+    Column("question", Text),  # an unanswered message, masked as the Unanswered page shows it
+    Column("question_key", String(500)),  # ... and as the ignored list keys it
+    Column("reason", String(32)),  # why it went unanswered
+)
+
+summary_state_table = Table(
+    "console_summary_state", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("last_event_id", Integer, nullable=False),  # the newest tracker event summarised
 )

@@ -24,6 +24,7 @@ from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.reviews import ConversationReviews
+from clinic.staff.summaries import ConversationSummaries
 from clinic.staff.training import TrainAndLoad
 from clinic.store import ClinicStore
 
@@ -49,6 +50,7 @@ class Console:
     reviews: ConversationReviews
     ignored: IgnoredQuestions
     tracker: TrackerStoreReader
+    summaries: ConversationSummaries  # what list pages read: the tracker store, summarised
     knowledge_root: Path  # where corrections land: the project (data/, tests/), CLINIC_KNOWLEDGE_ROOT in tests
     training: TrainAndLoad
     secure_cookies: bool
@@ -111,6 +113,7 @@ def render(request: Request, template: str, status: int = 200, **context) -> res
         context.setdefault("new_requests", console.store.count("new"))  # on every page: a COUNT, not the rows
         context.setdefault("csrf_token", staff.csrf_token)
     context.setdefault("page_url", lambda number: page_url(request, number))
+    context.setdefault("events_behind", getattr(request.ctx, "events_behind", 0))
     page = console.templates.get_template(template).render(staff=staff, path=request.path, **context)
     return response.html(page, status=status)
 
