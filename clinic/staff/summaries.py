@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from itertools import islice
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -180,7 +180,7 @@ class ConversationSummaries:
     def page(self, wanted: ConversationFilter, number: int = 1, size: int = 50) -> Page:
         """Page `number` of the matching conversations, latest activity first."""
         if wanted.text:  # the words are in the events: fold the narrowed conversations in order
-            return page_of(list(islice(self.each(wanted), (number - 1) * size, number * size + 1)), number, size)
+            return page_of(list(itertools.islice(self.each(wanted), (number - 1) * size, number * size + 1)), number, size)
         with self.engine.connect() as db:
             ids = list(db.execute(self._ids(wanted).limit(size + 1).offset((number - 1) * size)).scalars())
             total = db.execute(select(func.count()).select_from(conversations_t)
@@ -188,11 +188,18 @@ class ConversationSummaries:
         return Page(list(self.tracker.built(ids[:size])), number, len(ids) > size, total)
 
     def each(self, wanted: ConversationFilter) -> Iterator[Conversation]:
-        """The matching conversations, latest activity first, their events read a batch at a time."""
-        with self.engine.connect() as db:
-            ids = list(db.execute(self._ids(wanted)).scalars())
-        found = self.tracker.built(ids)
+        """The matching conversations, latest activity first, read a batch at a time (a search for words
+        usually stops after a few batches, so ids are fetched as they are needed too)."""
+        found = self.tracker.built(self._ids_in_order(wanted))
         return (c for c in found if c.matches(wanted.text)) if wanted.text else found
+
+    def _ids_in_order(self, wanted: ConversationFilter, batch: int = 500) -> Iterator[str]:
+        for offset in itertools.count(0, batch):
+            with self.engine.connect() as db:
+                ids = list(db.execute(self._ids(wanted).limit(batch).offset(offset)).scalars())
+            yield from ids
+            if len(ids) < batch:
+                return
 
     def intents(self) -> list[str]:
         """Every intent a patient message was understood as (for the filter's list)."""
