@@ -179,6 +179,18 @@ def test_staff_cannot_read_the_audit_log_or_export_csv(console):
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
 
 
+def test_a_review_save_is_audited_with_what_changed_but_not_the_notes(console, patients):
+    sam, token = logged_in(console, "sam", address="127.0.0.57")
+    saved = sam.post(f"{console}/conversations/{patients['crisis']}/review",
+                     data={"csrf_token": token, "reviewed": "yes", "tags": "crisis, called back",
+                           "notes": "spoke to the patient's sister"}, allow_redirects=False)
+    assert saved.status_code == 303
+    admin, _ = logged_in(console, "admin", address="127.0.0.57")
+    log = admin.get(f"{console}/audit", params={"action": "review", "user": "sam"}).text
+    assert f"{patients['crisis']}: reviewed no→yes; tags +crisis +called back" in log
+    assert "sister" not in log
+
+
 def test_staff_find_each_conversation_work_the_booking_and_export_the_question(browser, console, patients):
     page = browser.new_context().new_page()
     dialogs = []

@@ -22,7 +22,7 @@ from clinic.staff.words import topic_titles
 from clinic.staff.inbox_queue import SORTS, WHO, InboxFilter, changes_said, contact_link
 from clinic.staff.paging import page_number
 from clinic.staff.privacy import mask, mask_details
-from clinic.staff.reviews import Review, parse_tags
+from clinic.staff.reviews import Review, parse_tags, review_changes
 from clinic.staff.unanswered import MOST_GROUPED, as_nlu_yaml, group_questions
 from clinic.staff.web import Console, address, admin_only, path_segment, refused, render, trainers_only
 from clinic.store import KINDS, STATUSES
@@ -161,9 +161,12 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
     @app.post("/conversations/<conversation_id:str>/review", unquote=True)
     async def review(request: Request, conversation_id: str):
         form = request.form
-        console.reviews.save(conversation_id, Review(
-            reviewed=form.get("reviewed") == "yes", tags=parse_tags(form.get("tags") or ""),
-            notes=(form.get("notes") or "").strip()), request.ctx.staff.username)
+        before = console.reviews.get(conversation_id)
+        after = Review(reviewed=form.get("reviewed") == "yes", tags=parse_tags(form.get("tags") or ""),
+                       notes=(form.get("notes") or "").strip())
+        console.reviews.save(conversation_id, after, request.ctx.staff.username)
+        console.audit.record(request.ctx.staff.username, "review",
+                             f"{conversation_id}: {review_changes(before, after)}", address(request))
         return response.redirect(f"/conversations/{path_segment(conversation_id)}", status=303)
 
     def inbox_page(request: Request, requests: list, wanted: InboxFilter, revealed: str | None = None,

@@ -18,6 +18,20 @@ class Review:
     notes: str = ""
 
 
+def review_changes(before: Review, after: Review) -> str:
+    """What a review save changed, for the audit log: "reviewed no→yes; tags +follow up −booking; notes"."""
+    said = []
+    if before.reviewed != after.reviewed:
+        said.append(f"reviewed {'yes' if before.reviewed else 'no'}→{'yes' if after.reviewed else 'no'}")
+    added = [f"+{t}" for t in after.tags if t not in before.tags]
+    removed = [f"−{t}" for t in before.tags if t not in after.tags]
+    if added or removed:
+        said.append("tags " + " ".join(added + removed))
+    if before.notes != after.notes:
+        said.append("notes")  # what they say stays out of the log: they may name the patient
+    return "; ".join(said) or "nothing changed"
+
+
 def parse_tags(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
 

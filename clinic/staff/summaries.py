@@ -12,9 +12,10 @@ replicas committing at once): ids skipped over are looked at again for a while.
 """
 from __future__ import annotations
 
+import itertools
+import logging
 import threading
 import time
-import itertools
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -30,6 +31,7 @@ from clinic.staff.paging import Page, page_of
 from clinic.staff.privacy import mask
 from clinic.staff.tables import conversation_summaries_table, message_summaries_table, summary_state_table
 
+logger = logging.getLogger(__name__)
 STATE = "tracker_events"
 EVENTS_PER_STEP = 5000  # read and folded per transaction; a page waits for at most one step
 SKIPPED_LOOKED_AT = 600.0  # seconds an id skipped over is looked for again
@@ -80,8 +82,8 @@ class ConversationSummaries:
             try:
                 while self.refresh(most_steps=1).events_behind:
                     pass
-            except Exception:  # noqa: BLE001 (a database hiccup: the next look tries again)
-                pass
+            except Exception as error:  # noqa: BLE001 (a database hiccup: the next look tries again)
+                logger.warning("could not bring the conversation summary up to date: %s", type(error).__name__)
             time.sleep(CATCH_UP_PAUSE)
 
     def start_catching_up(self) -> threading.Thread:
