@@ -550,6 +550,9 @@ def test_a_conversation_saved_as_a_test_passes_rasas_conversation_tests(console,
     assert save("faq")[0] == 400  # once is enough
     status, said = save("booking")
     assert status == 400 and "personal details" in said
+    booking = trainer.get(f"{console}/conversations/{patients['booking']}").text
+    assert "Not something to keep as a test: the patient gave personal details" in booking
+    assert ">Save as a test</button>" not in booking  # said before anyone tries
     out = knowledge / "results" / "console-stories"
     run = subprocess.run([str(Path(sys.executable).parent / "rasa"), "test", "core", "--e2e", "--stories",
                           str(knowledge / "tests"), "--model", str(trained_model), "--fail-on-prediction-errors",

@@ -17,7 +17,7 @@ from clinic.staff.conversations import FLAGS, ConversationFilter
 from clinic.staff.dashboard import bar_chart, notification_delivery
 from clinic.faq.corrections import CorrectionRefused
 from clinic.staff.corrections import Correction, apply_correction
-from clinic.staff.test_stories import save_test_story
+from clinic.staff.test_stories import refusal, save_test_story
 from clinic.staff.words import topic_titles
 from clinic.staff.inbox_queue import SORTS, WHO, InboxFilter, changes_said, contact_link
 from clinic.staff.paging import page_number
@@ -95,7 +95,8 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         return render(request, "transcript.html", status=status, conversation=conversation, shown=shown,
                       revealed=revealed, review=console.reviews.get(conversation_id), flags=FLAGS,
                       csrf_token=request.ctx.staff.csrf_token, correction=correction,
-                      topic_titles=topic_titles(console.knowledge_root) if request.ctx.staff.can_teach else {})
+                      topic_titles=topic_titles(console.knowledge_root) if request.ctx.staff.can_teach else {},
+                      not_a_test=refusal(conversation))
 
     # unquote: a conversation id may hold "/" (Rasa's REST channel takes any sender id), so links
     # percent-encode it (web.path_segment) and the route decodes it.
@@ -141,8 +142,8 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
             path = save_test_story(conversation, request.ctx.staff.username, console.knowledge_root)
         except CorrectionRefused as why:
             return transcript_page(request, conversation_id, Correction(f"Not saved: {why}.", True), 400)
-        said = (f"Saved as a test ({path.relative_to(console.knowledge_root)}): `make test` now checks the "
-                "assistant still answers this conversation this way.")
+        said = (f"Saved as a test ({path.relative_to(console.knowledge_root)}): before every release, the "
+                "assistant is checked to still answer this conversation this way.")
         console.audit.record(request.ctx.staff.username, "save_test", f"{conversation_id}: {said}", address(request))
         return transcript_page(request, conversation_id, Correction(said, False))
 

@@ -73,8 +73,8 @@ def refusal(conversation: Conversation) -> str | None:
         return ("the patient gave personal details (a name, phone or email), and tests are read by the whole "
                 "team: save a conversation without them")
     if any(t.read_with_topic for t in patient):
-        return ("a message was read as a follow-up of an earlier question, which Rasa's conversation tests "
-                "cannot do (they read each message alone): add it to tests/whole_message.yml instead")
+        return ("a message was read as a follow-up of an earlier question, and the conversation tests read "
+                "each message alone (a developer can add it to tests/whole_message.yml)")
     return None
 
 
