@@ -33,7 +33,7 @@ from local_servers import free_port, wait_for  # noqa: E402
 from tracker_events import Chat, save_conversations, sqlite_tracker_store  # noqa: E402
 
 PAGES = ["/", "/conversations", "/conversations?flag=red_flag", "/conversations?flag=unanswered",
-         "/conversations?q=sciatica", "/conversations?page=200", "/unanswered", "/inbox", "/inbox?q=555",
+         "/conversations?q=sciatica", "/conversations?q=nowhere+to+be+found", "/conversations?page=200", "/unanswered", "/inbox", "/inbox?q=555",
          "/audit"]
 PASSWORD = "bench-password-for-the-console-0123"
 

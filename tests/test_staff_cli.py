@@ -78,7 +78,7 @@ def test_retention_also_deletes_old_requests_reviews_and_notes_but_never_an_unse
     assert reviews.get("a") == Review() and reviews.get("c").notes == "fine"
 
 
-def test_an_admin_disables_enables_resets_and_lifts_waits_from_the_shell_and_each_is_audited(tmp_path):
+def test_an_admin_disables_enables_resets_sets_roles_and_lifts_waits_from_the_shell_and_each_is_audited(tmp_path):
     store = ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
     accounts = StaffAccounts(store.engine)
     accounts.create("sam", "the old long password")
@@ -107,10 +107,17 @@ def test_an_admin_disables_enables_resets_and_lifts_waits_from_the_shell_and_eac
     assert lifted.returncode == 0 and f"Forgot {FREE_FAILURES} failed logins" in lifted.stdout
     assert accounts.log_in("sam", "a brand new password", "10.0.0.8")
 
+    token = accounts.log_in("sam", "a brand new password", "10.0.0.9")
+    promoted = staff("set-role", "sam", "trainer", env=env)
+    assert promoted.returncode == 0 and "'sam' is now trainer (was staff)" in promoted.stdout
+    assert accounts.session(token).can_teach  # at the next page, without logging in again
+    assert staff("set-role", "sam", "boss", env=env).returncode == 2  # not a role
+
     unknown = staff("disable-account", "nobody", env=env)
     assert unknown.returncode == 1 and "there is no account 'nobody'" in unknown.stderr
     actions = [(row.action, row.target) for row in AuditLog(store.engine).entries()]
     for action, target in [("account_disabled", "sam"), ("account_enabled", "sam"), ("password_reset", "sam"),
-                           ("login_waits_lifted", "address 10.0.0.8")]:
+                           ("login_waits_lifted", "address 10.0.0.8"),
+                           ("role_changed", "sam: staff→trainer")]:
         assert (action, target) in actions
     assert all(row.username.startswith("shell:") for row in AuditLog(store.engine).entries())

@@ -89,9 +89,10 @@ def test_each_conversation_gets_the_flags_staff_look_for(reader):
     assert reader.conversation("crisis-patient").red_flag_tier == "crisis"  # the most serious, not the latest
 
 
-def summarised(reader, tmp_path) -> ConversationSummaries:
-    """The console's summary of the tracker store, brought up to date."""
-    summaries = ConversationSummaries(ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}").engine, reader)
+def summarised(reader, tmp_path, store=None) -> ConversationSummaries:
+    """The console's summary of the tracker store (in `store`, or a SQLite clinic database), brought up to date."""
+    store = store or ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    summaries = ConversationSummaries(store.engine, reader)
     assert summaries.refresh(most_steps=100).events_behind == 0
     return summaries
 
@@ -120,13 +121,14 @@ def test_filters_by_date_flag_tier_intent_and_words(reader, tmp_path):
     assert summaries.intents() == ["book_appointment", "faq", "inform", "nlu_fallback", "out_of_scope", "red_flag"]
 
 
-def test_the_summary_follows_new_messages_a_replaced_store_and_retention(tmp_path):
+def test_the_summary_follows_new_messages_a_replaced_store_and_retention(tmp_path, store):
+    """In a clinic database on SQLite and on PostgreSQL."""
     path = tmp_path / "rasa.db"
     tracker = sqlite_tracker_store(path)
     ana = Chat("2026-11-20").patient("does it hurt?", "faq", 0.9, "faq/does_it_hurt")
     save_conversations(tracker, {"ana": ana.assistant("utter_faq/does_it_hurt", "A quick pinch.")})
     reader = TrackerStoreReader(f"sqlite:///{path}")
-    summaries = summarised(reader, tmp_path)
+    summaries = summarised(reader, tmp_path, store)
     assert summaries.page(ConversationFilter(flag="red_flag")).total == 0
     # Ana comes back with a red flag; Ben writes for the first time.
     save_conversations(tracker, {"ana": ana.patient("I can't control my bladder", "red_flag")  # Rasa adds the new
@@ -138,18 +140,23 @@ def test_the_summary_follows_new_messages_a_replaced_store_and_retention(tmp_pat
     assert summaries.unanswered() == ([("blorf", "fallback", "ben")], 1)
     IgnoredQuestions(summaries.engine).ignore(["Blorf"], "sam")
     assert summaries.unanswered() == ([], 0)
-    # An event written after one with a higher id (two replicas committing at once) is still read.
+    # Events that become visible after one with a higher id (two replicas committing at once) are still
+    # read: while this console runs, and by a console started afterwards.
+    copy = "insert into events (id, sender_id, type_name, timestamp, intent_name, action_name, data) " \
+           "select :id, :sender, type_name, timestamp, intent_name, action_name, data from events where id = :from"
     with reader.engine.begin() as db:
         top = db.execute(text("select max(id) from events")).scalar()
-        copy = "insert into events (id, sender_id, type_name, timestamp, intent_name, action_name, data) " \
-               "select :id, :sender, type_name, timestamp, intent_name, action_name, data from events where id = :from"
-        db.execute(text(copy), {"id": top + 2, "sender": "cleo", "from": top})
+        db.execute(text(copy), {"id": top + 3, "sender": "cleo", "from": top})
     summaries.refresh()
     with reader.engine.begin() as db:
         first_user = db.execute(text("select id from events where sender_id = 'ben' and type_name = 'user'")).scalar()
         db.execute(text(copy), {"id": top + 1, "sender": "dan", "from": first_user})
     summaries.refresh()
-    assert {"cleo", "dan"} <= set(ids(summaries.each(ConversationFilter())))
+    restarted = ConversationSummaries(store.engine, reader)
+    with reader.engine.begin() as db:
+        db.execute(text(copy), {"id": top + 2, "sender": "fay", "from": first_user})
+    restarted.refresh()
+    assert {"cleo", "dan", "fay"} <= set(ids(summaries.each(ConversationFilter())))
     # Retention drops the summary with the conversation.
     assert reader.delete_older_than(datetime(2026, 11, 21, tzinfo=timezone.utc)) == 1
     summaries.forget_older_than(datetime(2026, 11, 21, tzinfo=timezone.utc))
@@ -159,6 +166,12 @@ def test_the_summary_follows_new_messages_a_replaced_store_and_retention(tmp_pat
     save_conversations(sqlite_tracker_store(path), {"eve": Chat("2026-11-23").patient("hi", "greet")})
     summaries.refresh()
     assert ids(summaries.each(ConversationFilter())) == ["eve"]
+    # The console pointed at another tracker store: a summary of that one, not a mix.
+    other = tmp_path / "other.db"
+    save_conversations(sqlite_tracker_store(other), {"gus": Chat("2026-11-24").patient("hi", "greet"),
+                                                     "hal": Chat("2026-11-24").patient("hello", "greet")})
+    moved = summarised(TrackerStoreReader(f"sqlite:///{other}"), tmp_path, store)
+    assert ids(moved.each(ConversationFilter())) == ["gus", "hal"]
 
 
 def test_a_transcript_shows_what_was_understood_per_turn(reader):

@@ -5,6 +5,7 @@
     python -m clinic.staff disable-account NAME                no password opens it; its sessions end
     python -m clinic.staff enable-account NAME                 opens again with its old password
     python -m clinic.staff reset-password NAME                 asks for the new password twice
+    python -m clinic.staff set-role NAME staff|trainer|admin   takes effect at the account's next page
     python -m clinic.staff lift-waits [--account NAME] [--address IP]   forgets failed logins
     python -m clinic.staff retention [--days 365]             deletes older conversations, requests, reviews
     python -m clinic.staff has-accounts                        exit status 0 if any account exists
@@ -35,7 +36,7 @@ def read_password(from_stdin: bool) -> str:
     return password
 
 
-ACCOUNT_CARE = ("disable-account", "enable-account", "reset-password", "lift-waits")
+ACCOUNT_CARE = ("disable-account", "enable-account", "reset-password", "set-role", "lift-waits")
 
 
 def care_for_account(args) -> int:
@@ -49,6 +50,9 @@ def care_for_account(args) -> int:
         elif args.verb == "enable-account":
             accounts.enable(args.username)
             done, said = "account_enabled", f"Enabled '{args.username}' with its old password."
+        elif args.verb == "set-role":
+            before = accounts.set_role(args.username, args.role)
+            done, said = "role_changed", f"'{args.username}' is now {args.role} (was {before})."
         elif args.verb == "reset-password":
             accounts.reset_password(args.username, read_password(args.password_stdin))
             done, said = "password_reset", f"New password set for '{args.username}'; its sessions have ended."
@@ -60,6 +64,8 @@ def care_for_account(args) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 1
     target = args.username or f"address {args.address}"
+    if args.verb == "set-role":
+        target = f"{target}: {before}→{args.role}"
     AuditLog(engine).record(who, done, target=(target or "").strip().lower()[:255])
     print(said)
     return 0
@@ -86,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     reset = verbs.add_parser("reset-password", help="a new password for an account; its sessions end")
     reset.add_argument("username")
     reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    role = verbs.add_parser("set-role", help="give an account another role (staff, trainer or admin)")
+    role.add_argument("username")
+    role.add_argument("role", choices=ROLES)
     waits = verbs.add_parser("lift-waits", help="forget the failed logins of an account or from an address")
     waits.add_argument("--account", dest="username")
     waits.add_argument("--address")

@@ -122,6 +122,15 @@ class StaffAccounts:
                            .values(password_hash=DISABLED + account.password_hash))
             db.execute(delete(sessions_table).where(sessions_table.c.username == account.username))
 
+    def set_role(self, username: str, role: str) -> str:
+        """Gives the account another role (open sessions have it at their next page); the role it had."""
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        with self.engine.begin() as db:
+            account = self._account(db, username)
+            db.execute(update(accounts_table).where(accounts_table.c.id == account.id).values(role=role))
+        return account.role
+
     def enable(self, username: str) -> None:
         """A disabled account opens again with the password it had."""
         with self.engine.begin() as db:

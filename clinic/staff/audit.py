@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
+from clinic.staff.clock import day_bounds
 from clinic.staff.paging import Page, page_of
 from clinic.staff.tables import audit_table
 from clinic.store import now
@@ -16,7 +17,7 @@ from clinic.store import now
 class AuditFilter:
     username: str | None = None
     action: str | None = None
-    day: date | None = None  # UTC
+    day: date | None = None  # the clinic's calendar day
 
 
 class AuditLog:
@@ -56,8 +57,8 @@ class AuditLog:
         if wanted.action:
             query = query.where(audit_table.c.action == wanted.action)
         if wanted.day:
-            start = datetime.combine(wanted.day, time.min, tzinfo=timezone.utc)
-            query = query.where(audit_table.c.at >= start, audit_table.c.at < start + timedelta(days=1))
+            start, end = day_bounds(wanted.day)
+            query = query.where(audit_table.c.at >= start, audit_table.c.at < end)
         with self.engine.connect() as db:
             return page_of(list(db.execute(query.limit(size + 1).offset((number - 1) * size))), number, size)
 

@@ -6,13 +6,14 @@ import csv
 import io
 from urllib.parse import parse_qsl, urlencode
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from sanic import Sanic, response
 from sanic.request import Request
 
 from clinic.nlp.tiers import ESCALATION_TIERS as TIERS
 from clinic.staff.audit import AuditFilter
+from clinic.staff.clock import clinic_today
 from clinic.staff.conversations import FLAGS, ConversationFilter
 from clinic.staff.dashboard import bar_chart, notification_delivery
 from clinic.faq.corrections import CorrectionRefused
@@ -23,6 +24,7 @@ from clinic.staff.inbox_queue import SORTS, WHO, InboxFilter, changes_said, cont
 from clinic.staff.paging import page_number
 from clinic.staff.privacy import mask, mask_details
 from clinic.staff.reviews import Review, parse_tags, review_changes
+from clinic.staff.summaries import MOST_SEARCHED
 from clinic.staff.unanswered import MOST_GROUPED, as_nlu_yaml, group_questions
 from clinic.staff.web import Console, address, admin_only, path_segment, refused, render, trainers_only
 from clinic.store import KINDS, STATUSES
@@ -57,14 +59,14 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         return csv_file(rows, filename)
 
     def summarised(request: Request) -> None:
-        """The summary brought up to date before a list page reads it (a step at most: the page says if
-        it is still behind, as after an upgrade, while the console's background thread catches up)."""
-        request.ctx.events_behind = console.summaries.refresh().events_behind
+        """The summary brought up to date before a list page reads it: one step at most, and none while
+        the background thread is at it (after an upgrade, say); the page says when it is still behind."""
+        request.ctx.events_behind = console.summaries.refresh(wait=False).events_behind
 
     @app.get("/")
     async def glance(request: Request):
         summarised(request)
-        figures = console.summaries.glance(datetime.now(timezone.utc).date(), console.store.count_by_kind())
+        figures = console.summaries.glance(clinic_today(), console.store.count_by_kind())
         return render(request, "dashboard.html", figures=figures, per_day=bar_chart(figures.per_day),
                       top_questions=bar_chart(figures.top_questions, height=120),
                       delivery=notification_delivery(console.store))
@@ -80,6 +82,7 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         return render(request, "conversations.html", page=page,
                       reviews=console.reviews.all_for([c.conversation_id for c in page.items]),
                       wanted=wanted, tag=tag, flags=FLAGS, tiers=TIERS, intents=console.summaries.intents(),
+                      most_searched=MOST_SEARCHED,
                       mask=mask, request_query=request.query_string)
 
     def transcript_page(request: Request, conversation_id: str, correction=None, status: int = 200):
@@ -244,7 +247,7 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
     async def unanswered_export(request: Request):
         groups, _ = unanswered_groups(request)
         console.audit.record(request.ctx.staff.username, "export", "unanswered questions (NLU YAML)", address(request))
-        return response.text(as_nlu_yaml(groups, datetime.now(timezone.utc).date()), content_type="text/yaml",
+        return response.text(as_nlu_yaml(groups, clinic_today()), content_type="text/yaml",
                              headers={"Content-Disposition": 'attachment; filename="unanswered_questions.yml"'})
 
     @app.get("/export/conversations.csv")

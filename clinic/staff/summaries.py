@@ -12,6 +12,7 @@ replicas committing at once): ids skipped over are looked at again for a while.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import threading
@@ -21,9 +22,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import Engine
 
+from clinic.staff.clock import clinic_day, day_bounds
 from clinic.staff.conversations import Conversation, ConversationFilter, TrackerStoreReader, events_table
 from clinic.staff.dashboard import AtAGlance
 from clinic.staff.ignored import ignored_table, key as ignored_key
@@ -32,12 +34,14 @@ from clinic.staff.privacy import mask
 from clinic.staff.tables import conversation_summaries_table, message_summaries_table, summary_state_table
 
 logger = logging.getLogger(__name__)
-STATE = "tracker_events"
+ADVISORY_LOCK = 20261130  # PostgreSQL: one summariser at a time, whichever console process
+LOOK_BACK = 1000  # ids below the newest where a gap may still fill, and looked at again after a restart
+MOST_SEARCHED = 5000  # conversations a search for words reads, newest first: a page stays quick
 EVENTS_PER_STEP = 5000  # read and folded per transaction; a page waits for at most one step
 SKIPPED_LOOKED_AT = 600.0  # seconds an id skipped over is looked for again
 CATCH_UP_PAUSE = 5.0  # seconds between the background thread's looks at the tracker store
 
-conversations_t, messages_t = conversation_summaries_table, message_summaries_table
+conversations_t, messages_t, state_t = conversation_summaries_table, message_summaries_table, summary_state_table
 
 
 def _listed(values) -> str:
@@ -51,7 +55,11 @@ def _like_listed(column, value: str):
 
 
 def _day_start(day: date) -> float:
-    return datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc).timestamp()
+    return day_bounds(day)[0].timestamp()
+
+
+def _day_end(day: date) -> float:
+    return day_bounds(day)[1].timestamp()
 
 
 @dataclass(frozen=True)
@@ -62,25 +70,35 @@ class Freshness:
 class ConversationSummaries:
     def __init__(self, engine: Engine, tracker: TrackerStoreReader):
         self.engine, self.tracker = engine, tracker
+        # The summary belongs to one tracker store: pointed at another, it starts again.
+        where = tracker.engine.url.render_as_string(hide_password=True)
+        self.state = f"events@{hashlib.sha256(where.encode()).hexdigest()[:16]}"
         self._lock = threading.Lock()
         self._skipped: dict[int, float] = {}  # event id skipped over -> when first seen missing
+        self._looked_back = False  # once per process: ids skipped before a restart are not remembered
+        self._behind = 0
 
     # --- keeping it current ---------------------------------------------------------------
 
-    def refresh(self, most_steps: int = 1) -> Freshness:
-        """Summarises up to `most_steps` steps of new events; how far behind the summary still is."""
-        with self._lock:
+    def refresh(self, most_steps: int = 1, wait: bool = True) -> Freshness:
+        """Summarises up to `most_steps` steps of new events; how far behind the summary still is.
+        Without `wait`, a page does not queue behind the background thread: it reads what is there."""
+        if not self._lock.acquire(blocking=wait):
+            return Freshness(self._behind)
+        try:
             for _ in range(most_steps):
-                behind = self._step()
-                if behind == 0:
-                    return Freshness(0)
-            return Freshness(behind)
+                self._behind = self._step()
+                if not self._behind:
+                    break
+            return Freshness(self._behind)
+        finally:
+            self._lock.release()
 
     def catch_up_forever(self) -> None:
         """The console's background thread: the summary stays current without a page asking."""
         while True:
             try:
-                while self.refresh(most_steps=1).events_behind:
+                while self.refresh().events_behind:
                     pass
             except Exception as error:  # noqa: BLE001 (a database hiccup: the next look tries again)
                 logger.warning("could not bring the conversation summary up to date: %s", type(error).__name__)
@@ -91,63 +109,59 @@ class ConversationSummaries:
         thread.start()
         return thread
 
-    def _last_event_id(self, db) -> int | None:
-        return db.execute(select(summary_state_table.c.last_event_id)
-                          .where(summary_state_table.c.name == STATE)).scalar()
-
     def _step(self) -> int:
         """One step: the next EVENTS_PER_STEP events' conversations folded and stored; events still to go."""
-        with self.tracker.engine.connect() as tracker_db:
-            if not self.tracker.engine.dialect.has_table(tracker_db, "events"):
-                return 0
-            newest = tracker_db.execute(select(func.max(events_table.c.id))).scalar() or 0
-            with self.engine.connect() as db:
-                last = self._last_event_id(db)
-            if last is None or newest < last:  # never summarised, or the tracker store was replaced
-                self._forget_everything()
-                last = 0
-            self._skipped = {i: seen for i, seen in self._skipped.items() if time.time() - seen < SKIPPED_LOOKED_AT}
-            e = events_table.c
-            wanted = e.id > last
-            if self._skipped:
-                wanted = or_(wanted, e.id.in_(sorted(self._skipped)[:1000]))
-            rows = tracker_db.execute(select(e.id, e.sender_id).where(wanted).order_by(e.id)
-                                      .limit(EVENTS_PER_STEP)).all()
-        if not rows:
-            return 0
-        seen = {row.id for row in rows}
-        read_to = max([last, *seen])
-        # Only near the newest id can a gap still fill (a commit in flight); older gaps are deleted events.
-        for missing in set(range(max(last, newest - 1000) + 1, read_to + 1)) - seen:
-            self._skipped.setdefault(missing, time.time())
-        for found in seen:
-            self._skipped.pop(found, None)
-        conversation_ids = sorted({row.sender_id for row in rows})
-        built = {c.conversation_id: c for c in self.tracker.built(conversation_ids)}
         with self.engine.begin() as db:
+            if db.dialect.name == "postgresql":  # a second console process waits instead of counting twice
+                db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+            last = db.execute(select(state_t.c.last_event_id).where(state_t.c.name == self.state)).scalar()
+            newest, rows = self._new_events(last or 0)
+            if last is None or newest < last:  # never summarised, another store, or this one was replaced
+                db.execute(delete(messages_t))
+                db.execute(delete(conversations_t))
+                db.execute(delete(state_t))
+                db.execute(insert(state_t).values(name=self.state, last_event_id=0))
+                self._skipped.clear()
+                last = 0
+                newest, rows = self._new_events(0)
+            if not rows:
+                return 0
+            seen = {row.id for row in rows}
+            read_to = max([last, *seen])
+            # Only near the newest id can a gap still fill (a commit in flight); older gaps are deleted events.
+            for missing in set(range(max(last, newest - LOOK_BACK) + 1, read_to + 1)) - seen:
+                self._skipped.setdefault(missing, time.time())
+            for found in seen:
+                self._skipped.pop(found, None)
+            conversation_ids = sorted({row.sender_id for row in rows})
+            built = [c for c in self.tracker.built(conversation_ids)]
             for start in range(0, len(conversation_ids), 500):
                 chunk = conversation_ids[start:start + 500]
                 db.execute(delete(messages_t).where(messages_t.c.conversation_id.in_(chunk)))
                 db.execute(delete(conversations_t).where(conversations_t.c.conversation_id.in_(chunk)))
-            summaries = [_conversation_row(c) for c in built.values()]
-            messages = [row for c in built.values() for row in _message_rows(c)]
-            if summaries:
-                db.execute(insert(conversations_t), summaries)
+            if built:
+                db.execute(insert(conversations_t), [_conversation_row(c) for c in built])
+            messages = [row for c in built for row in _message_rows(c)]
             if messages:
                 db.execute(insert(messages_t), messages)
-            if self._last_event_id(db) is None:
-                db.execute(insert(summary_state_table).values(name=STATE, last_event_id=read_to))
-            else:
-                db.execute(update(summary_state_table).where(summary_state_table.c.name == STATE)
-                           .values(last_event_id=read_to))
+            db.execute(update(state_t).where(state_t.c.name == self.state).values(last_event_id=read_to))
         return max(newest - read_to, 0)
 
-    def _forget_everything(self) -> None:
-        with self.engine.begin() as db:
-            db.execute(delete(messages_t))
-            db.execute(delete(conversations_t))
-            db.execute(delete(summary_state_table))
-        self._skipped.clear()
+    def _new_events(self, last: int) -> tuple[int, list]:
+        """The tracker store's newest event id, and (id, conversation) of the next events to summarise."""
+        with self.tracker.engine.connect() as tracker_db:
+            if not self.tracker.engine.dialect.has_table(tracker_db, "events"):
+                return 0, []
+            e = events_table.c
+            newest = tracker_db.execute(select(func.max(e.id))).scalar() or 0
+            self._skipped = {i: seen for i, seen in self._skipped.items() if time.time() - seen < SKIPPED_LOOKED_AT}
+            wanted = e.id > (last if self._looked_back else max(last - LOOK_BACK, 0))
+            if self._skipped:
+                wanted = or_(wanted, e.id.in_(sorted(self._skipped)[:1000]))
+            rows = tracker_db.execute(select(e.id, e.sender_id).where(wanted).order_by(e.id)
+                                      .limit(EVENTS_PER_STEP)).all()
+        self._looked_back = True
+        return newest, rows
 
     def forget_older_than(self, cutoff: datetime) -> None:
         """Retention: the summaries of conversations the tracker store no longer holds."""
@@ -163,7 +177,7 @@ class ConversationSummaries:
         if wanted.since:
             yield c.last_at >= _day_start(wanted.since)
         if wanted.until:
-            yield c.started_at < _day_start(wanted.until) + 86400
+            yield c.started_at < _day_end(wanted.until)
         if wanted.flag:
             yield _like_listed(c.flags, wanted.flag)
         if wanted.any_flag:
@@ -181,18 +195,21 @@ class ConversationSummaries:
 
     def page(self, wanted: ConversationFilter, number: int = 1, size: int = 50) -> Page:
         """Page `number` of the matching conversations, latest activity first."""
-        if wanted.text:  # the words are in the events: fold the narrowed conversations in order
-            return page_of(list(itertools.islice(self.each(wanted), (number - 1) * size, number * size + 1)), number, size)
+        if wanted.text:  # the words are in the events: fold the newest narrowed conversations in order
+            found = self.each(wanted, most=MOST_SEARCHED)
+            return page_of(list(itertools.islice(found, (number - 1) * size, number * size + 1)), number, size)
         with self.engine.connect() as db:
             ids = list(db.execute(self._ids(wanted).limit(size + 1).offset((number - 1) * size)).scalars())
             total = db.execute(select(func.count()).select_from(conversations_t)
                                .where(*self._where(wanted))).scalar()
         return Page(list(self.tracker.built(ids[:size])), number, len(ids) > size, total)
 
-    def each(self, wanted: ConversationFilter) -> Iterator[Conversation]:
+    def each(self, wanted: ConversationFilter, most: int | None = None) -> Iterator[Conversation]:
         """The matching conversations, latest activity first, read a batch at a time (a search for words
-        usually stops after a few batches, so ids are fetched as they are needed too)."""
-        found = self.tracker.built(self._ids_in_order(wanted))
+        usually stops after a few batches, so ids are fetched as they are needed too); words are looked
+        for in the `most` newest conversations the other filters leave."""
+        ids = self._ids_in_order(wanted)
+        found = self.tracker.built(itertools.islice(ids, most) if most else ids)
         return (c for c in found if c.matches(wanted.text)) if wanted.text else found
 
     def _ids_in_order(self, wanted: ConversationFilter, batch: int = 500) -> Iterator[str]:
@@ -218,7 +235,7 @@ class ConversationSummaries:
         if since:
             where.append(m.at >= _day_start(since))
         if until:
-            where.append(m.at < _day_start(until) + 86400)
+            where.append(m.at < _day_end(until))
         query = select(m.question, m.reason, m.conversation_id).where(*where).order_by(m.at.desc(), m.id.desc())
         with self.engine.connect() as db:
             rows = db.execute(query.limit(most) if most else query).all()
@@ -226,19 +243,21 @@ class ConversationSummaries:
         return [(row.question, row.reason, row.conversation_id) for row in rows], total
 
     def glance(self, today: date, requests: dict[str, int], days: int = 14) -> AtAGlance:
-        """The front page's figures over the last `days` days: conversations, answers, escalations."""
+        """The front page's figures over the last `days` clinic days: conversations, answers, escalations
+        (questions staff chose to ignore are not counted as unanswered)."""
         first = today - timedelta(days=days - 1)
         since = _day_start(first)
         c, m = conversations_t.c, messages_t.c
         with self.engine.connect() as db:
-            started = Counter(datetime.fromtimestamp(at, tz=timezone.utc).date() for at in db.execute(
+            started = Counter(clinic_day(datetime.fromtimestamp(at, tz=timezone.utc)) for at in db.execute(
                 select(c.started_at).where(c.started_at >= since)).scalars())
             answers = db.execute(select(m.answer, func.count()).where(m.at >= since, m.answer.isnot(None))
                                  .group_by(m.answer).order_by(func.count().desc(), m.answer).limit(8)).all()
             patient_messages = db.execute(select(func.coalesce(func.sum(c.patient_messages), 0))
                                           .where(c.last_at >= since)).scalar()
             unanswered = db.execute(select(func.count()).select_from(messages_t)
-                                    .where(m.at >= since, m.reason.isnot(None))).scalar()
+                                    .where(m.at >= since, m.reason.isnot(None),
+                                           m.question_key.notin_(select(ignored_table.c.question)))).scalar()
             tiers = db.execute(select(c.red_flag_tier, func.count()).where(c.last_at >= since,
                                                                            c.red_flag_tier.isnot(None))
                                .group_by(c.red_flag_tier)).all()

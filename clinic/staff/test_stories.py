@@ -9,6 +9,7 @@ conversation tests by scripts/test.sh.
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from clinic.prod.topology import Topology, run_dir
 from clinic.staff.conversations import Conversation
 from clinic.staff.privacy import mask
 
+logger = logging.getLogger(__name__)
 STORIES_FILE = Path("tests") / "test_conversations_from_the_console.yml"  # Rasa reads test stories from test_*.yml
 HEADER = ("# Conversations staff saved from the console (\"Save as a test\"): `make test` checks the\n"
           "# assistant still answers them this way. Delete a story that no longer says what it should.\n"
@@ -38,12 +40,14 @@ def rasa_story(conversation_id: str) -> dict:
     """The conversation as Rasa writes a test story (every session of it in one story)."""
     try:
         answer = requests.get(f"{assistant_url()}/conversations/{quote(conversation_id, safe='')}/story",
-                              params={"all_sessions": "true"}, timeout=30,
+                              params={"all_sessions": "true"}, timeout=10,
                               headers={"Authorization": f"Bearer {admin_token(api_secret())}"})
     except (requests.RequestException, ReloadFailed) as error:
-        raise CorrectionRefused(f"the assistant is not answering ({type(error).__name__}); try again in a minute")
+        logger.warning("no story from the assistant for %s: %s", conversation_id, error)
+        raise CorrectionRefused("the assistant is not answering just now; try again in a minute")
     if answer.status_code != 200:
-        raise CorrectionRefused(f"the assistant could not write the story (HTTP {answer.status_code})")
+        logger.warning("no story from the assistant for %s: HTTP %s", conversation_id, answer.status_code)
+        raise CorrectionRefused("the assistant could not write this conversation down just now; try again in a minute")
     stories = (yaml.safe_load(answer.text) or {}).get("stories") or []
     return {"steps": [step for story in stories for step in story.get("steps") or []]}
 
@@ -91,11 +95,15 @@ def save_test_story(conversation: Conversation, username: str, root: Path) -> Pa
         raise CorrectionRefused("this conversation is saved as a test already")
     steps = story_steps(conversation, rasa_story(conversation.conversation_id)["steps"])
     story = {"story": f"{marker}of {conversation.started_at:%d %b %Y}, saved by {username}", "steps": steps}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(before.rstrip("\n") + "\n\n" + yaml.safe_dump([story], sort_keys=False, allow_unicode=True,
-                                                                 width=1000), encoding="utf-8")
+    written = before.rstrip("\n") + "\n\n" + yaml.safe_dump([story], sort_keys=False, allow_unicode=True, width=1000)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(written, encoding="utf-8")
+    except OSError as error:  # a server that keeps the project read-only
+        raise CorrectionRefused(f"the tests cannot be changed on this server ({error.strerror}); "
+                                "ask whoever runs it") from None
     saved = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("stories") or []
     if not saved or saved[-1] != story:  # read back as Rasa will; never leave a broken file
         path.write_text(before, encoding="utf-8") if existed else path.unlink()
-        raise CorrectionRefused(f"could not write the story into {path}")
+        raise CorrectionRefused("the test file could not be written; nothing was saved")
     return path
