@@ -36,7 +36,7 @@ from clinic.staff.tables import conversation_summaries_table, message_summaries_
 logger = logging.getLogger(__name__)
 ADVISORY_LOCK = 20261130  # PostgreSQL: one summariser at a time, whichever console process
 LOOK_BACK = 1000  # ids below the newest where a gap may still fill, and looked at again after a restart
-MOST_SEARCHED = 5000  # conversations a search for words reads, newest first: a page stays quick
+MOST_SEARCHED = 2500  # conversations a search for words reads, newest first: a page stays quick
 EVENTS_PER_STEP = 5000  # read and folded per transaction; a page waits for at most one step
 SKIPPED_LOOKED_AT = 600.0  # seconds an id skipped over is looked for again
 CATCH_UP_PAUSE = 5.0  # seconds between the background thread's looks at the tracker store
