@@ -194,7 +194,6 @@ class ConversationFilter:
     intent: str | None = None
     text: str | None = None  # words in any message
     red_flag_tier: str | None = None
-    any_flag: tuple[str, ...] = ()  # at least one of these flags
     only: frozenset[str] | None = None  # these conversations only (those with a staff tag, say)
 
 

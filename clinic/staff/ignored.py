@@ -5,7 +5,7 @@ words never come back; a new phrasing of the question is new evidence and shows.
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, String, Table, select
+from sqlalchemy import Column, DateTime, String, Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -39,7 +39,3 @@ class IgnoredQuestions:
             except IntegrityError:  # ignored before (two tabs, two colleagues)
                 pass
         return added
-
-    def all(self) -> set[str]:
-        with self.engine.connect() as db:
-            return set(db.execute(select(ignored_table.c.question)).scalars())

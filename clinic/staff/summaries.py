@@ -180,8 +180,6 @@ class ConversationSummaries:
             yield c.started_at < _day_end(wanted.until)
         if wanted.flag:
             yield _like_listed(c.flags, wanted.flag)
-        if wanted.any_flag:
-            yield or_(*(_like_listed(c.flags, flag) for flag in wanted.any_flag))
         if wanted.red_flag_tier:
             yield c.red_flag_tier == wanted.red_flag_tier
         if wanted.intent:

@@ -14,7 +14,6 @@ from clinic.staff.conversations import Conversation
 from clinic.staff.privacy import mask
 
 SIMILAR = 0.45  # cosine similarity of character n-grams; tuned by eye on paraphrases and typos
-UNANSWERED_FLAGS = ("unanswered", "out_of_scope")  # a conversation with an unanswered message has one of these
 MOST_GROUPED = 3000  # the newest questions grouped on a page or in an export: grouping time grows with their square
 CHUNK = 256  # questions compared with the groups at a time: memory is CHUNK × groups, not questions²
 
