@@ -120,14 +120,22 @@ def reload(args) -> int:
 
 
 def train_and_load(args) -> int:
-    """What the console's "Train and load" runs: scripts/train.sh (its gates included), then `reload`.
-    Trains the project in the current directory (the console's knowledge root), else this checkout."""
+    """What the console's "Train and load" runs: scripts/train.sh (its gates included), the safety net's
+    gate on the new model, then `reload`. Trains the project in the current directory (the console's
+    knowledge root), else this checkout."""
     project = Path.cwd() if (Path.cwd() / "scripts" / "train.sh").is_file() else PROJECT_ROOT
     args.model = args.model or str(project / "models" / "clinic.tar.gz")
     trained = subprocess.run(["bash", "scripts/train.sh"], cwd=project)
     if trained.returncode != 0:
         print("error: training failed or was refused (above): the assistant keeps the model it has.", file=sys.stderr)
         return trained.returncode
+    print("==> Checking the new model escalates every crisis, emergency and red flag it must", flush=True)
+    safe = subprocess.run([sys.executable, "-m", "clinic.quality.safety", args.model, "--before-loading"],
+                          cwd=project)
+    if safe.returncode != 0:
+        print("error: the new model failed the safety net's gate (above): it is not loaded, and the assistant "
+              "keeps the model it has.", file=sys.stderr)
+        return safe.returncode
     return reload(args)
 
 

@@ -579,6 +579,7 @@ def test_train_and_load_makes_a_correction_what_the_widget_answers(console, assi
             time.sleep(3)
         state = re.search(r'id="training-state">\s*([^<]+)', page).group(1)
         assert state.startswith("Done"), page[-3000:]
+        assert "Safety gate passed." in page  # the new model was held to the safety net before it went live
         got = chat(channel, new_session(channel, source="127.0.0.42"), NONSENSE, source="127.0.0.42")[2]
         assert got["messages"][0]["text"] == wanted
     finally:

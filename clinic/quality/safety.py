@@ -13,7 +13,12 @@ trained model, as the server would, and checks what a patient would get:
 - tests/crisis_emergencies_blind.yml (the blind half, never tuned against):
   the same figures, printed apart and not gated.
 
-    python -m clinic.quality.safety models/clinic.tar.gz
+    python -m clinic.quality.safety models/clinic.tar.gz [--before-loading]
+
+`--before-loading` (what `clinic model train-and-load` runs before a new model
+goes live) leaves out the phrasings staff added from the console: `make test`
+holds the net to those, and a developer decides how it learns them; until then
+they must not keep the clinic's other corrections from going live.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from typing import Callable
 import yaml
 
 from clinic import PROJECT_ROOT, knowledge
+from clinic.faq.corrections import CONSOLE_KIND
 from clinic.nlp.tiers import UNCONFIRMED, escalation_tier, reply_language
 
 TESTS = PROJECT_ROOT / "tests"
@@ -53,12 +59,12 @@ def ordinary_messages() -> list[str]:
     return texts + [t for intent, t in knowledge.examples(HELD_OUT) if intent != "red_flag"]
 
 
-def phrasings(test_set: dict) -> list[tuple[str, str, str, str]]:
-    """(tier, kind, language, text) for every phrasing that must be escalated."""
+def phrasings(test_set: dict, left_out: tuple[str, ...] = ()) -> list[tuple[str, str, str, str]]:
+    """(tier, kind, language, text) for every phrasing that must be escalated, but the kinds `left_out`."""
     found = []
     for tier in GATES:
         for kind, texts in _by_kind(test_set.get(tier)).items():
-            found += [(tier, kind, "en", text) for text in texts]
+            found += [(tier, kind, "en", text) for text in texts if kind not in left_out]
     for tier, texts in (test_set.get("spanish") or {}).items():
         if tier in GATES:
             found += [(tier, "spanish", "es", text) for text in texts]
@@ -77,9 +83,11 @@ def _by_kind(entries) -> dict[str, list[str]]:
     return entries if isinstance(entries, dict) else {"all": entries}
 
 
-def measure(name: str, test_set: dict, escalate: Callable[[str], Escalation], gated: bool) -> list[str]:
+def measure(name: str, test_set: dict, escalate: Callable[[str], Escalation], gated: bool,
+            left_out: tuple[str, ...] = ()) -> list[str]:
     """Prints recall per tier and false alarms on the traps; returns the gate's problems."""
-    problems, results = [], [(tier, kind, lang, text, escalate(text)) for tier, kind, lang, text in phrasings(test_set)]
+    problems, results = [], [(tier, kind, lang, text, escalate(text))
+                             for tier, kind, lang, text in phrasings(test_set, left_out)]
     for tier, gate in GATES.items():
         cases = [r for r in results if r[0] == tier]
         if not cases:
@@ -116,7 +124,10 @@ def measure(name: str, test_set: dict, escalate: Callable[[str], Escalation], ga
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path)
+    parser.add_argument("--before-loading", action="store_true",
+                        help="leave out the phrasings staff added from the console (make test gates them)")
     args = parser.parse_args(argv)
+    left_out = (CONSOLE_KIND,) if args.before_loading else ()
     logging.disable(logging.WARNING)
     from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
@@ -128,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     load = lambda path: yaml.safe_load(path.read_text(encoding="utf-8"))  # noqa: E731
 
     print("Gated:")
-    problems = measure("sciatica red flags", load(RED_FLAGS), escalate, gated=True)
-    problems += measure("crisis and emergencies (tuning half)", load(TUNING), escalate, gated=True)
+    problems = measure("sciatica red flags", load(RED_FLAGS), escalate, gated=True, left_out=left_out)
+    problems += measure("crisis and emergencies (tuning half)", load(TUNING), escalate, gated=True, left_out=left_out)
     ordinary = ordinary_messages()
     alarms = [text for text in ordinary if escalate(text)]
     rate = len(alarms) / len(ordinary)
