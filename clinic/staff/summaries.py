@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 ADVISORY_LOCK = 20261130  # PostgreSQL: one summariser at a time, whichever console process
 LOOK_BACK = 1000  # ids below the newest where a gap may still fill, and looked at again after a restart
 MOST_SEARCHED = 2500  # conversations a search for words reads, newest first: a page stays quick
-EVENTS_PER_STEP = 5000  # read and folded per transaction; a page waits for at most one step
+EVENTS_PER_STEP = 5000  # read and folded per transaction; a page folds at most one step itself
 SKIPPED_LOOKED_AT = 600.0  # seconds an id skipped over is looked for again
 CATCH_UP_PAUSE = 5.0  # seconds between the background thread's looks at the tracker store
 
@@ -229,7 +229,7 @@ class ConversationSummaries:
         """(masked question, why, conversation id) of unanswered messages not ignored, newest first,
         at most `most` of them; and how many there are in all."""
         m = messages_t.c
-        where = [m.reason.isnot(None), m.question_key.notin_(select(ignored_table.c.question))]
+        where = _unanswered_and_not_ignored()
         if since:
             where.append(m.at >= _day_start(since))
         if until:
@@ -254,8 +254,7 @@ class ConversationSummaries:
             patient_messages = db.execute(select(func.coalesce(func.sum(c.patient_messages), 0))
                                           .where(c.last_at >= since)).scalar()
             unanswered = db.execute(select(func.count()).select_from(messages_t)
-                                    .where(m.at >= since, m.reason.isnot(None),
-                                           m.question_key.notin_(select(ignored_table.c.question)))).scalar()
+                                    .where(m.at >= since, *_unanswered_and_not_ignored())).scalar()
             tiers = db.execute(select(c.red_flag_tier, func.count()).where(c.last_at >= since,
                                                                            c.red_flag_tier.isnot(None))
                                .group_by(c.red_flag_tier)).all()
@@ -264,6 +263,11 @@ class ConversationSummaries:
             top_questions=[(answer, count) for answer, count in answers],
             patient_messages=int(patient_messages), unanswered_messages=int(unanswered),
             escalations=Counter(dict(tiers)), booking_requests=Counter(requests))
+
+
+def _unanswered_and_not_ignored() -> list:
+    m = messages_t.c
+    return [m.reason.isnot(None), m.question_key.notin_(select(ignored_table.c.question))]
 
 
 def _conversation_row(conversation: Conversation) -> dict:
