@@ -36,8 +36,8 @@ def assistant_url() -> str:
     return (os.environ.get("CLINIC_RASA_URL") or (topology.replica_urls[0] if topology else "http://localhost:5005"))
 
 
-def rasa_story(conversation_id: str) -> dict:
-    """The conversation as Rasa writes a test story (every session of it in one story)."""
+def rasa_story_steps(conversation_id: str) -> list[dict]:
+    """The conversation's steps as Rasa writes a test story (every session of it, in order)."""
     try:
         answer = requests.get(f"{assistant_url()}/conversations/{quote(conversation_id, safe='')}/story",
                               params={"all_sessions": "true"}, timeout=10,
@@ -49,7 +49,7 @@ def rasa_story(conversation_id: str) -> dict:
         logger.warning("no story from the assistant for %s: HTTP %s", conversation_id, answer.status_code)
         raise CorrectionRefused("the assistant could not write this conversation down just now; try again in a minute")
     stories = (yaml.safe_load(answer.text) or {}).get("stories") or []
-    return {"steps": [step for story in stories for step in story.get("steps") or []]}
+    return [step for story in stories for step in story.get("steps") or []]
 
 
 def story_steps(conversation: Conversation, steps: list[dict]) -> list[dict]:
@@ -93,7 +93,7 @@ def save_test_story(conversation: Conversation, username: str, root: Path) -> Pa
     marker = f"conversation {conversation.conversation_id} "
     if marker in before:
         raise CorrectionRefused("this conversation is saved as a test already")
-    steps = story_steps(conversation, rasa_story(conversation.conversation_id)["steps"])
+    steps = story_steps(conversation, rasa_story_steps(conversation.conversation_id))
     story = {"story": f"{marker}of {conversation.started_at:%d %b %Y}, saved by {username}", "steps": steps}
     written = before.rstrip("\n") + "\n\n" + yaml.safe_dump([story], sort_keys=False, allow_unicode=True, width=1000)
     try:
