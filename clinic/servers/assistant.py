@@ -6,7 +6,7 @@
 The JWT secret (`CLINIC_API_JWT_SECRET`) is handed to Rasa inside this process,
 so it never appears on a command line; the server binds to `CLINIC_BIND_ADDRESS`;
 a forged API token gets a 401 and one log line, not a 500 and a traceback;
-two of Rasa's hot spots are fixed at start (clinic/servers/speedups.py); a
+Rasa's hot spots are fixed at start (clinic/servers/speedups.py); a
 database outage gets an honest answer (clinic/servers/resilience.py); /health,
 /ready and /metrics are served beside Rasa's own routes (clinic/metrics.py).
 `--replica N` (supervisord's process number) listens on CLINIC_RASA_FIRST_PORT + N
