@@ -33,7 +33,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
 
-KEPT = 200  # conversations per server: a clinic's patients chatting at once, with room to spare
+KEPT = 100  # conversations per server (~0.15 MB each): a clinic's patients chatting at once, with room to spare
 Signature = tuple[int, Optional[int]]  # (events stored for the conversation, newest event id)
 
 

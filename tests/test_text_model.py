@@ -1,0 +1,39 @@
+"""The text model's quick scorer gives scikit-learn's own probabilities."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import spacy
+
+from clinic import knowledge
+from clinic.nlp import pipeline, text_model
+
+HELD_OUT = Path(__file__).resolve().parent / "nlu_heldout.yml"
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return spacy.load(pipeline.ensure_built())
+
+
+@pytest.mark.parametrize("settings", [text_model.TextModelSettings(C=500),
+                                      text_model.TextModelSettings(C=500, concepts="replace", concept_weight=2)])
+def test_quick_scores_are_scikit_learns_on_held_out_phrasings(nlp, settings):
+    examples = [(label, text) for label, texts in knowledge.training_examples().items() for text in texts]
+    model = text_model.train(text_model.lemmas_of(nlp, [text for _, text in examples]),
+                             [label for label, _ in examples], settings)
+    assert text_model.QuickScorer.fits(model)
+    patients = [text for _, text in knowledge.examples(HELD_OUT)] + ["", "???", "zzzz qqqq"]  # and nothing known
+    samples = text_model.lemmas_of(nlp, patients)
+    quick = np.array([text_model.QuickScorer(model).probabilities(sample) for sample in samples])
+    np.testing.assert_allclose(quick, model.predict_proba(samples), rtol=0, atol=1e-12)
+    ranked = text_model.ranking(model, samples[:3])
+    assert [label for label, _ in ranked[0][:1]] == [model.classes_[np.argmax(quick[0])]]
+
+
+def test_two_labels_or_calibration_keep_scikit_learns_own_path(nlp):
+    samples = text_model.lemmas_of(nlp, ["does it hurt", "is it painful", "how much is it", "what is the price"])
+    two = text_model.train(samples, ["pain", "pain", "price", "price"], text_model.TextModelSettings())
+    assert not text_model.QuickScorer.fits(two)
+    ranked = text_model.ranking(two, samples)
+    assert [r[0][0] for r in ranked] == ["pain", "pain", "price", "price"]
