@@ -21,12 +21,25 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import (
     Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, create_engine, func, select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import QueuePool
 
 from clinic import PROJECT_ROOT
 
 DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'clinic.db'}"
+
+
+def pooled(url) -> dict:
+    """create_engine options that keep connections to a SQLite file open between uses.
+
+    SQLAlchemy 1.4 opens a SQLite file afresh for every connection (NullPool), a few
+    tenths of a millisecond each, several times a patient's turn. A pool, shared by
+    threads one at a time, is what SQLAlchemy 2.0 does by default."""
+    parsed = make_url(str(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
+    return {}
 STATUSES = ("new", "contacted", "booked", "closed")
 KINDS = ("booking", "callback", "alert")  # alert: a safety alert (crisis or emergency), no patient text
 # Reference codes avoid letters and digits that look alike (0/O, 1/I/L).
@@ -112,7 +125,7 @@ class OutboxItem:
 class ClinicStore:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or os.environ.get("CLINIC_DB_URL") or DEFAULT_URL
-        self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True)
+        self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True, **pooled(self.url))
         from clinic.migrate import upgrade  # the schema is Alembic's (clinic/migrations)
         upgrade(self.engine)
 
