@@ -90,10 +90,9 @@ def test_a_kept_conversation_costs_one_small_query_to_read(replicas):
     store, _ = replicas
     chat = start(store, "patient-b")
     turn(store, "patient-b", chat, "does it hurt")
-    read(store, "patient-b")  # kept from here on
     sent = statements(store)
     kept = read(store, "patient-b")
-    assert len(sent) == 1 and "count" in sent[0].lower() and "data" not in sent[0].lower()
+    assert len(sent) == 1 and "count" in sent[0].lower() and "events.data" not in sent[0].lower()
     assert kept == in_database(store, "patient-b")
 
 
@@ -129,8 +128,21 @@ def test_a_new_session_reads_only_its_own_events(replicas):
                       SlotSet("faq_topic", None, timestamp=clock + 3), ActionExecuted("action_listen", timestamp=clock + 4)):
         tracker.update(new_event)
     asyncio.run(store.save(tracker))
+    sent = statements(store)
     assert read(store, "patient-e") == in_database(store, "patient-e")
+    assert len(sent) == 2  # the signature, then in_database's own read: the new session was kept
     assert read(store, "patient-e")["events"][0]["event"] == "session_started"
+
+
+def test_a_conversation_with_nothing_stored_reads_as_none_and_is_kept_once_saved(replicas):
+    store, _ = replicas
+    assert read(store, "patient-new") is None
+    chat = start(store, "patient-new")
+    sent = statements(store)
+    turn(store, "patient-new", chat, "does it hurt")
+    assert read(store, "patient-new") == in_database(store, "patient-new")
+    full_reads = [statement for statement in sent if "events.data" in statement.lower()]
+    assert len(full_reads) == 1  # in_database's own: the turn read the conversation from memory
 
 
 def test_a_tracker_not_read_through_the_store_is_saved_as_rasa_saves_it(replicas):

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 KEPT = 100  # conversations per server (~0.15 MB each): a clinic's patients chatting at once, with room to spare
 Signature = tuple[int, Optional[int]]  # (events stored for the conversation, newest event id)
+NOTHING_STORED: Signature = (0, None)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,14 @@ def event_row(sender_id: str, event: Event) -> dict:
             "action_name": data.get("name"), "data": json.dumps(data)}
 
 
+def current_session(events) -> list[Event]:
+    """What Rasa's read returns of these stored events: those stamped at or after the latest
+    SessionStarted (all of them when there is none)."""
+    events = list(events)
+    starts = [event.timestamp for event in events if isinstance(event, SessionStarted)]
+    return [event for event in events if event.timestamp >= max(starts)] if starts else events
+
+
 def grown_from(tracker: DialogueStateTracker, kept: Kept) -> bool:
     """The tracker starts with the kept events themselves: it was read through here."""
     return len(tracker.events) >= len(kept.events) and all(
@@ -102,6 +111,8 @@ async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
     conversations = recent(self)
     with self.engine.connect() as db:
         signature = conversations.signature(db, sender_id)
+    if signature == NOTHING_STORED:
+        return None  # as Rasa's own read answers for a conversation without events
     kept = conversations.get(sender_id, signature)
     if kept is not None:
         return DialogueStateTracker.from_events(sender_id, list(kept.events), self.domain.slots)
@@ -121,17 +132,23 @@ async def save(self, tracker: DialogueStateTracker) -> None:
     conversations, sender_id = recent(self), tracker.sender_id
     with self.session_scope() as session:
         db = session.connection()
-        kept = conversations.get(sender_id, conversations.signature(db, sender_id))
+        before = conversations.signature(db, sender_id)
+        kept = conversations.get(sender_id, before)
         # Rasa's rule: the database holds the current session's first events; the rest are new.
-        stored = len(kept.events) if kept is not None else self._event_query(session, sender_id, False).count()
+        if before == NOTHING_STORED:
+            stored = 0
+        elif kept is not None:
+            stored = len(kept.events)
+        else:
+            stored = self._event_query(session, sender_id, False).count()
         new = list(tracker.events)[stored:]
         if new:
             db.execute(conversations.insert, [event_row(sender_id, event) for event in new])
         signature = conversations.signature(db, sender_id)
         session.commit()
-    if kept is not None and grown_from(tracker, kept) and not any(isinstance(e, SessionStarted) for e in new):
-        conversations.keep(sender_id, signature, tracker.events)
-    else:  # a new session, or a tracker not read through here: the next read asks the database
+    if before == NOTHING_STORED or (kept is not None and grown_from(tracker, kept)):
+        conversations.keep(sender_id, signature, current_session(tracker.events))
+    else:  # a tracker not read through here: the next read asks the database
         conversations.forget(sender_id)
     logger.debug("saved %d new events", len(new))
 
