@@ -29,3 +29,31 @@ def test_concept_features_survive_pickling_and_match_phrases_of_several_words():
     assert "concept:price" in features and "concept:insurance" in features
     assert "health" not in features  # replaced by its concept
     assert pickle.loads(pickle.dumps(grams))(sample) == features
+
+
+def test_action_results_get_the_full_schemas_verdict_valid_or_not():
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import (ActionExecuted, ActiveLoop, AllSlotsReset, BotUttered, FollowupAction,
+                                         LoopInterrupted, Restarted, SessionStarted, SlotSet, UserUttered,
+                                         UserUtteranceReverted)
+
+    from clinic.servers.speedups import ActionResultValidator
+
+    schema = RemoteAction.action_response_format_spec()
+    full, quick = jsonschema.validators.validator_for(schema)(schema), ActionResultValidator(schema)
+    events = [e.as_dict() for e in (
+        SlotSet("faq_topic", "needling_pain"), SlotSet("red_flags", ["saddle_numbness"]), BotUttered("hi", {}, {}),
+        ActiveLoop("booking_form"), ActiveLoop(None), FollowupAction("action_listen"), Restarted(), SessionStarted(),
+        AllSlotsReset(), UserUtteranceReverted(), LoopInterrupted(True), ActionExecuted("utter_faq"),
+        UserUttered("does it hurt", {"name": "faq", "confidence": 0.9}, [], {"text": "does it hurt"}))]
+    odd_values = [None, 3, "text", [1], {"a": 1}, 1.5, True]
+    results = [{"events": events, "responses": [{"response": "utter_greet"}]}, {}, {"events": []}, [], "no",
+               {"events": "no"}, {"events": [{}]}, {"events": [{"event": "no_such_event"}]}, {"responses": 3}]
+    for event in events:
+        for field in event:
+            results += [{"events": [{**event, field: value}]} for value in odd_values]
+        results.append({"events": [{k: v for k, v in event.items() if k != "event"}]})
+    verdicts = [(full.is_valid(r), quick.is_valid(r)) for r in results]
+    assert all(f == q for f, q in verdicts), [r for r, (f, q) in zip(results, verdicts) if f != q][:3]
+    assert sum(f for f, _ in verdicts) > 20 and sum(not f for f, _ in verdicts) > 20  # both kinds were tried
