@@ -35,7 +35,9 @@ def pooled(url) -> dict:
 
     SQLAlchemy 1.4 opens a SQLite file afresh for every connection (NullPool), a few
     tenths of a millisecond each, several times a patient's turn. A pool, shared by
-    threads one at a time, is what SQLAlchemy 2.0 does by default."""
+    threads one at a time, is what SQLAlchemy 2.0 does by default. Like a PostgreSQL
+    connection, an open file stays the one read: a database file replaced under a
+    running service is seen after its restart (the console's reader opens afresh)."""
     parsed = make_url(str(url))
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}

@@ -22,7 +22,6 @@ from sqlalchemy import (
 
 from clinic import PROJECT_ROOT
 from clinic.nlp.tiers import most_serious
-from clinic.store import pooled
 
 DEFAULT_TRACKER_URL = f"sqlite:///{PROJECT_ROOT / 'rasa.db'}"
 BATCH = 100  # conversations whose events are read from the store at a time
@@ -201,7 +200,7 @@ class ConversationFilter:
 class TrackerStoreReader:
     def __init__(self, url: str | None = None):
         self.url = url or os.environ.get("CLINIC_TRACKER_DB_URL") or DEFAULT_TRACKER_URL
-        self.engine = create_engine(self.url, future=True, pool_pre_ping=True, **pooled(self.url))
+        self.engine = create_engine(self.url, future=True, pool_pre_ping=True)  # opened afresh: a replaced file is seen
 
     def _run(self, query) -> list:
         with self.engine.connect() as db:
