@@ -16,6 +16,9 @@ from clinic.servers import conversation_cache
 from tracker_events import Chat, postgres_tracker_store
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parent.parent / "domain.yml"))
+COPY_LAST_ROW = ("insert into events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                 "select sender_id, type_name, timestamp, intent_name, action_name, data from events "
+                 "where id = (select max(id) from events where sender_id = :sender)")
 
 
 @pytest.fixture(autouse=True)
@@ -159,6 +162,41 @@ def test_a_tracker_not_read_through_the_store_is_saved_as_rasa_saves_it(replicas
     said = [e.get("text") for e in read(store, "patient-f")["events"] if e["event"] == "bot"]
     assert said[-1] == "A short answer."  # Rasa saves only the events after those stored
     assert read(store, "patient-f")["events"][-1]["name"] == "action_listen"
+
+
+def test_a_save_raced_by_another_writer_keeps_no_copy(replicas, monkeypatch):
+    here, there = replicas
+    chat = start(here, "patient-g")
+    turn(here, "patient-g", chat, "does it hurt")
+    looks = []
+    signature = conversation_cache.RecentConversations.signature
+
+    def raced(self, db, sender_id):
+        seen = signature(self, db, sender_id)
+        looks.append(seen)
+        if len(looks) == 2:  # the save has looked; another replica writes before it inserts
+            with there.engine.begin() as other:
+                other.execute(text(COPY_LAST_ROW), {"sender": "patient-g"})
+        return seen
+
+    monkeypatch.setattr(conversation_cache.RecentConversations, "signature", raced)
+    turn(here, "patient-g", chat, "is it safe")
+    monkeypatch.setattr(conversation_cache.RecentConversations, "signature", signature)
+    assert read(here, "patient-g") == in_database(here, "patient-g")
+
+
+def test_a_conversation_deleted_and_written_again_is_read_again(replicas):
+    here, there = replicas
+    chat = start(here, "patient-h")
+    turn(here, "patient-h", chat, "does it hurt")
+    assert read(here, "patient-h") is not None
+    with there.engine.begin() as db:  # its rows were the newest: SQLite hands their ids out again
+        db.execute(text("DELETE FROM events WHERE sender_id = 'patient-h'"))
+    again = Chat("2026-12-01")
+    asyncio.run(there.save(DialogueStateTracker.from_events("patient-h", again.events, DOMAIN.slots)))
+    turn(there, "patient-h", again, "how much is it")
+    assert read(here, "patient-h") == in_database(here, "patient-h")
+    assert read(here, "patient-h")["latest_message"]["text"] == "how much is it"
 
 
 def test_only_the_most_recent_conversations_are_kept(tmp_path):

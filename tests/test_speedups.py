@@ -49,7 +49,8 @@ def test_action_results_get_the_full_schemas_verdict_valid_or_not():
         UserUttered("does it hurt", {"name": "faq", "confidence": 0.9}, [], {"text": "does it hurt"}))]
     odd_values = [None, 3, "text", [1], {"a": 1}, 1.5, True]
     results = [{"events": events, "responses": [{"response": "utter_greet"}]}, {}, {"events": []}, [], "no",
-               {"events": "no"}, {"events": [{}]}, {"events": [{"event": "no_such_event"}]}, {"responses": 3}]
+               {"events": "no"}, {"events": None}, {"events": [3]}, {"events": [None]}, {"events": [{}]},
+               {"events": [{"event": "no_such_event"}]}, {"events": [{"event": 3}]}, {"responses": 3}]
     for event in events:
         for field in event:
             results += [{"events": [{**event, field: value}]} for value in odd_values]

@@ -32,8 +32,13 @@ def test_quick_scores_are_scikit_learns_on_held_out_phrasings(nlp, settings):
 
 
 def test_two_labels_or_calibration_keep_scikit_learns_own_path(nlp):
-    samples = text_model.lemmas_of(nlp, ["does it hurt", "is it painful", "how much is it", "what is the price"])
-    two = text_model.train(samples, ["pain", "pain", "price", "price"], text_model.TextModelSettings())
-    assert not text_model.QuickScorer.fits(two)
-    ranked = text_model.ranking(two, samples)
-    assert [r[0][0] for r in ranked] == ["pain", "pain", "price", "price"]
+    samples = text_model.lemmas_of(nlp, ["does it hurt", "is it painful", "how much is it", "what is the price",
+                                         "is it safe", "can it harm me"])
+    two = text_model.train(samples[:4], ["pain", "pain", "price", "price"], text_model.TextModelSettings())
+    calibrated = text_model.train(samples, ["pain", "pain", "price", "price", "safety", "safety"],
+                                  text_model.TextModelSettings(calibration_folds=2))
+    for model in (two, calibrated):
+        assert not text_model.QuickScorer.fits(model)
+        assert [r[0][1] for r in text_model.ranking(model, samples)] == \
+            [max(row) for row in model.predict_proba(samples)]
+    assert [r[0][0] for r in text_model.ranking(two, samples[:4])] == ["pain", "pain", "price", "price"]

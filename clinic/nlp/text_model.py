@@ -186,11 +186,12 @@ class QuickScorer:
         """True for the pipeline build() makes, uncalibrated, with more than two labels."""
         classifier = model.named_steps.get("classifier")
         union = model.named_steps.get("features")
-        return (isinstance(classifier, LogisticRegression) and isinstance(union, FeatureUnion)
+        return (len(model.steps) == 2 and isinstance(classifier, LogisticRegression) and isinstance(union, FeatureUnion)
                 and len(classifier.classes_) > 2 and classifier.multi_class in ("auto", "multinomial")
                 and classifier.solver != "liblinear" and union.transformer_weights is None
                 and all(isinstance(v, TfidfVectorizer) and v.sublinear_tf and v.use_idf and v.norm == "l2"
-                        and callable(v.analyzer) for _, v in union.transformer_list))
+                        and not v.binary and v.dtype == np.float64 and callable(v.analyzer)
+                        for _, v in union.transformer_list))
 
     def probabilities(self, sample: Sample) -> np.ndarray:
         features, values = [], []

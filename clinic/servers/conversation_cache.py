@@ -13,7 +13,7 @@ signature alone (one indexed query) and rebuilds the conversation from memory
 when it has not changed. Any change made elsewhere (another replica, Rasa's
 HTTP API, retention deleting a conversation) changes the signature, and the
 conversation is read from the database as before. What a patient's turn wrote
-is what the next turn reads, so nothing is ever answered from a stale copy.
+is what the next turn reads; a save that another writer raced keeps no copy.
 
 The events are shared between the trackers built from them, as Rasa itself does
 when it replays a tracker (`DialogueStateTracker.init_copy` + the same events).
@@ -34,8 +34,10 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 logger = logging.getLogger(__name__)
 
 KEPT = 100  # conversations per server (~0.15 MB each): a clinic's patients chatting at once, with room to spare
-Signature = tuple[int, Optional[int]]  # (events stored for the conversation, newest event id)
-NOTHING_STORED: Signature = (0, None)
+# (events stored for the conversation, newest event id, newest timestamp): SQLite reuses the
+# highest ids after a delete, so a conversation deleted and written again needs all three.
+Signature = tuple[int, Optional[int], Optional[float]]
+NOTHING_STORED: Signature = (0, None, None)
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,13 @@ class RecentConversations:
         self._entries: OrderedDict[str, Kept] = OrderedDict()
         events = store.SQLEvent.__table__
         self.insert = events.insert()
-        self._signature = (sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id))
+        self._signature = (sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id),
+                                     sa.func.max(events.c.timestamp))
                            .where(events.c.sender_id == sa.bindparam("sender_id")))
 
     def signature(self, db, sender_id: str) -> Signature:
-        count, newest = db.execute(self._signature, {"sender_id": sender_id}).one()
-        return count, newest
+        count, newest, stamped = db.execute(self._signature, {"sender_id": sender_id}).one()
+        return count, newest, stamped
 
     def get(self, sender_id: str, signature: Signature) -> Optional[Kept]:
         kept = self._entries.get(sender_id)
@@ -117,9 +120,11 @@ async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
     if kept is not None:
         return DialogueStateTracker.from_events(sender_id, list(kept.events), self.domain.slots)
     tracker = await self._retrieve(sender_id, fetch_events_from_all_sessions=False)
-    with self.engine.connect() as db:
-        unchanged = conversations.signature(db, sender_id) == signature  # nothing written while we read
-    if tracker is not None and unchanged:
+    with self.session_scope() as session:
+        unchanged = conversations.signature(session.connection(), sender_id) == signature  # nothing written meanwhile
+        # Rasa skips rows it cannot read (old "topic" events); save counts rows, so keep only when none were.
+        whole = tracker is not None and self._event_query(session, sender_id, False).count() == len(tracker.events)
+    if unchanged and whole:
         conversations.keep(sender_id, signature, tracker.events)
     else:
         conversations.forget(sender_id)
@@ -146,9 +151,10 @@ async def save(self, tracker: DialogueStateTracker) -> None:
             db.execute(conversations.insert, [event_row(sender_id, event) for event in new])
         signature = conversations.signature(db, sender_id)
         session.commit()
-    if before == NOTHING_STORED or (kept is not None and grown_from(tracker, kept)):
+    alone = signature[0] == before[0] + len(new)  # no other writer (a replica, retention) in between
+    if alone and (before == NOTHING_STORED or (kept is not None and grown_from(tracker, kept))):
         conversations.keep(sender_id, signature, current_session(tracker.events))
-    else:  # a tracker not read through here: the next read asks the database
+    else:  # a tracker not read through here, or another writer: the next read asks the database
         conversations.forget(sender_id)
     logger.debug("saved %d new events", len(new))
 
