@@ -113,3 +113,26 @@ def rounded(value):
     if isinstance(value, (list, tuple)):
         return type(value)(rounded(item) for item in value)
     return value
+
+
+def test_slots_copy_as_copy_copy_copies_them():
+    import copy
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.slots import Slot
+
+    from clinic.servers.speedups import copying_slots_directly
+
+    slots = Domain.load(str(Path(__file__).resolve().parent.parent / "domain.yml")).slots
+    for slot in slots:
+        slot.value = ["a list"] if slot.type_name == "list" else slot.initial_value
+    generic = [copy.copy(slot) for slot in slots]
+    try:
+        copying_slots_directly()
+        direct = [copy.copy(slot) for slot in slots]
+    finally:
+        del Slot.__copy__
+    assert [(type(s), vars(s)) for s in direct] == [(type(s), vars(s)) for s in generic]
+    assert all(d is not s and d.__dict__ is not s.__dict__ for d, s in zip(direct, slots))
+    direct[0].value = "changed"
+    assert slots[0].value != "changed"

@@ -11,6 +11,7 @@ def apply(remote_action) -> None:
     checking_action_results_once(remote_action)
     resolving_event_types_once()
     running_graphs_in_order()
+    copying_slots_directly()
     conversation_cache.install()  # conversations read back from memory while the database agrees
 
 
@@ -73,6 +74,21 @@ def resolving_event_types_once() -> None:
         return resolved[key]
 
     Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
+def copying_slots_directly() -> None:
+    """Rasa copies every slot of the domain each time it builds a tracker, dozens of
+    times a turn while the rule policy replays the conversation, through copy.copy's
+    generic pickle protocol (a twentieth of the server's time). Slots are plain
+    objects, so a new one with the same attributes is what copy.copy makes."""
+    from rasa.shared.core.slots import Slot
+
+    def __copy__(self):
+        copied = self.__class__.__new__(self.__class__)
+        copied.__dict__.update(self.__dict__)
+        return copied
+
+    Slot.__copy__ = __copy__
 
 
 def running_graphs_in_order() -> None:
