@@ -42,6 +42,8 @@ def pooled(url) -> dict:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
     return {}
+
+
 STATUSES = ("new", "contacted", "booked", "closed")
 KINDS = ("booking", "callback", "alert")  # alert: a safety alert (crisis or emergency), no patient text
 # Reference codes avoid letters and digits that look alike (0/O, 1/I/L).
