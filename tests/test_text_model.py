@@ -1,6 +1,8 @@
 """The text model's quick scorer gives scikit-learn's own probabilities."""
+import tarfile
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pytest
 import spacy
@@ -16,19 +18,25 @@ def nlp():
     return spacy.load(pipeline.ensure_built())
 
 
-@pytest.mark.parametrize("settings", [text_model.TextModelSettings(C=500),
-                                      text_model.TextModelSettings(C=500, concepts="replace", concept_weight=2)])
-def test_quick_scores_are_scikit_learns_on_held_out_phrasings(nlp, settings):
-    examples = [(label, text) for label, texts in knowledge.training_examples().items() for text in texts]
-    model = text_model.train(text_model.lemmas_of(nlp, [text for _, text in examples]),
-                             [label for label, _ in examples], settings)
-    assert text_model.QuickScorer.fits(model)
+@pytest.fixture(scope="module")
+def served_models(trained_model, tmp_path_factory):
+    """The intent classifier's and the answer selector's text models, from the trained assistant."""
+    folder = tmp_path_factory.mktemp("model")
+    with tarfile.open(trained_model) as archive:
+        archive.extractall(folder)
+    return {path.parent.name: joblib.load(path)["model"] for path in folder.glob("**/text_model.joblib")}
+
+
+def test_quick_scores_are_scikit_learns_on_held_out_phrasings(nlp, served_models):
+    assert len(served_models) == 2
     patients = [text for _, text in knowledge.examples(HELD_OUT)] + ["", "???", "zzzz qqqq"]  # and nothing known
     samples = text_model.lemmas_of(nlp, patients)
-    quick = np.array([text_model.QuickScorer(model).probabilities(sample) for sample in samples])
-    np.testing.assert_allclose(quick, model.predict_proba(samples), rtol=0, atol=1e-12)
-    ranked = text_model.ranking(model, samples[:3])
-    assert [label for label, _ in ranked[0][:1]] == [model.classes_[np.argmax(quick[0])]]
+    for model in served_models.values():
+        assert text_model.QuickScorer.fits(model)
+        quick = np.array([text_model.QuickScorer(model).probabilities(sample) for sample in samples])
+        np.testing.assert_allclose(quick, model.predict_proba(samples), rtol=0, atol=1e-12)
+        ranked = text_model.ranking(model, samples[:3])
+        assert [label for label, _ in ranked[0][:1]] == [model.classes_[np.argmax(quick[0])]]
 
 
 def test_two_labels_or_calibration_keep_scikit_learns_own_path(nlp):
