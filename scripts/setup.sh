@@ -36,9 +36,7 @@ else
   fi
   echo "==> Installing pinned dependencies (a few minutes the first time)"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "pip==24.0"
-  # --no-compile: Python compiles the modules it imports on first use; compiling all of
-  # TensorFlow's ahead of time took 44 of the install's 100 s on 2 cores.
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.lock
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
   echo "$want" > "$stamp"
 fi
