@@ -30,12 +30,14 @@ def alert_clinic(conversation_id: Text, tier: Text) -> None:
         store = booking_handoff.clinic_store()  # the same clinic database as booking requests
         alert, created = store.submit("alert", conversation_id, {"tier": tier}, sorted(configured_notifiers()))
     except SQLAlchemyError as error:
+        # The clinic was not alerted: whoever reads this has to tell it, and how urgently.
         logger.error("safety alert could not be stored",
                      extra={"conversation_id": conversation_id, "tier": tier, "error": type(error).__name__})
         return
     if created:
         metrics.SAFETY_ALERTS.labels(tier).inc()
-    logger.info("safety alert stored", extra={"conversation_id": conversation_id, "tier": tier,
+    # The reference leads to the tier in the clinic database, which retention deletes in time.
+    logger.info("safety alert stored", extra={"conversation_id": conversation_id,
                                               "reference": alert.reference, "new": created})
 
 
@@ -49,10 +51,8 @@ class ActionEscalateRedFlag(Action):
         flags = tracker.latest_message.get("red_flags") or [UNCONFIRMED]
         tier = escalation_tier(flags)
         metrics.RED_FLAGS.labels(tier).inc()
-        logger.info(
-            "red flag escalated",
-            extra={"conversation_id": tracker.sender_id, "tier": tier, "flags": [f["flag"] for f in flags]},
-        )
+        # Which warning sign and tier stay in the conversation's slots (and the counts in metrics).
+        logger.info("red flag escalated", extra={"conversation_id": tracker.sender_id})
         if tier in ALERT_TIERS:
             alert_clinic(tracker.sender_id, tier)
         return [SlotSet("red_flag_tier", tier), SlotSet("red_flags", [f["flag"] for f in flags]),

@@ -1,4 +1,5 @@
 """The staff console's commands, run as a person would run them."""
+import json
 import os
 import subprocess
 import sys
@@ -35,7 +36,8 @@ def test_retention_says_how_many_conversations_it_deleted(tmp_path):
     save_conversations(sqlite_tracker_store(path), {"old": Chat("2024-01-01").patient("hi", "greet"),
                                                     "older": Chat("2023-06-01").patient("hi", "greet"),
                                                     "recent": Chat("2026-11-23").patient("hi", "greet")})
-    env = {**os.environ, "CLINIC_TRACKER_DB_URL": f"sqlite:///{path}", "CLINIC_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+    env = {**os.environ, "CLINIC_TRACKER_DB_URL": f"sqlite:///{path}", "CLINIC_DB_URL": f"sqlite:///{tmp_path / 'c.db'}",
+           "CLINIC_LOG_DIR": str(tmp_path)}
     done = staff("retention", "--days", "365", env=env)
     assert done.returncode == 0 and done.stdout.startswith("Deleted 2 conversations older than 365 days")
     assert staff("retention", "--days", "365", env=env).stdout.startswith("Deleted 0 conversations")
@@ -66,7 +68,7 @@ def test_retention_also_deletes_old_requests_reviews_and_notes_but_never_an_unse
         db.execute(reviews_table.update().where(reviews_table.c.conversation_id == "a").values(updated_at=long_ago))
 
     env = {**os.environ, "CLINIC_DB_URL": store.engine.url.render_as_string(hide_password=False),
-           "CLINIC_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'rasa.db'}"}
+           "CLINIC_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'rasa.db'}", "CLINIC_LOG_DIR": str(tmp_path)}
     done = staff("retention", "--days", "365", env=env)
     assert done.returncode == 0, done.stderr
     assert ("1 booking request, 1 callback request, 0 safety alerts and 1 review (with their notes)"
@@ -76,6 +78,44 @@ def test_retention_also_deletes_old_requests_reviews_and_notes_but_never_an_unse
     assert store.get(new_booking.reference).notes and store.get(unsent.reference) is not None
     assert store.outbox_status(unsent.reference) == {"email": "pending"}
     assert reviews.get("a") == Review() and reviews.get("c").notes == "fine"
+
+
+def test_retention_also_deletes_log_lines_older_than_the_period_while_the_processes_write_on(tmp_path):
+    logs, now = tmp_path / "logs", datetime.now()  # local time, as the processes write it
+
+    def line(days_ago, message, **fields):
+        at = (now - timedelta(days=days_ago)).strftime("%Y-%m-%d %H:%M:%S,123")
+        return json.dumps({"time": at, "level": "INFO", "service": "actions", "logger": "actions.safety",
+                           "message": message, **fields}) + "\n"
+
+    def nginx(days_ago):
+        at = (datetime.now(timezone.utc) - timedelta(days=days_ago)).isoformat(timespec="seconds")
+        return f'{{"time":"{at}","service":"nginx","status":200}}\n'
+
+    logs.mkdir()
+    old = line(400, "red flag escalated", conversation_id="patient-old") + "Traceback (most recent call last):\n"
+    recent = line(2, "red flag escalated", conversation_id="patient-new") + "a warning printed with no time\n"
+    (logs / "actions.log").write_text(old + recent)
+    rotated = logs / "actions.log.1"
+    rotated.write_text(line(500, "safety alert stored", conversation_id="patient-older"))
+    long_ago = (now - timedelta(days=499)).timestamp()
+    os.utime(rotated, (long_ago, long_ago))
+    served_yesterday = nginx(1)
+    (logs / "nginx.log").write_text(nginx(400) + served_yesterday)
+    (logs / "notes.txt").write_text(line(400, "not a log of the clinic's processes"))
+    env = {**os.environ, "CLINIC_DB_URL": f"sqlite:///{tmp_path / 'clinic.db'}",
+           "CLINIC_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'rasa.db'}", "CLINIC_LOG_DIR": str(logs)}
+
+    with (logs / "actions.log").open("a") as supervisord:  # holds the file open, as for a running process
+        done = staff("retention", "--days", "365", env=env)
+        supervisord.write(line(0, "written after retention"))
+    assert done.returncode == 0, done.stderr
+    assert f"Deleted 4 log lines written before then from the clinic's logs in {logs}." in done.stdout
+    assert (logs / "actions.log").read_text() == recent + line(0, "written after retention")
+    assert not rotated.exists()
+    assert (logs / "nginx.log").read_text() == served_yesterday
+    assert "not a log" in (logs / "notes.txt").read_text()
+    assert "Deleted 0 log lines" in staff("retention", "--days", "365", env=env).stdout
 
 
 def test_an_admin_disables_enables_resets_sets_roles_and_lifts_waits_from_the_shell_and_each_is_audited(tmp_path):

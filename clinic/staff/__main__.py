@@ -7,7 +7,7 @@
     python -m clinic.staff reset-password NAME                 asks for the new password twice
     python -m clinic.staff set-role NAME staff|trainer|admin   takes effect at the account's next page
     python -m clinic.staff lift-waits [--account NAME] [--address IP]   forgets failed logins
-    python -m clinic.staff retention [--days 365]             deletes older conversations, requests, reviews
+    python -m clinic.staff retention [--days 365]             deletes older conversations, requests, reviews, log lines
     python -m clinic.staff has-accounts                        exit status 0 if any account exists
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ import os
 import sys
 from datetime import datetime, timedelta, timezone
 
+from clinic import log_retention
 from clinic.servers.binding import bind_address
 from clinic.staff.accounts import ROLES, AccountError, StaffAccounts
 from clinic.staff.audit import AuditLog
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     waits = verbs.add_parser("lift-waits", help="forget the failed logins of an account or from an address")
     waits.add_argument("--account", dest="username")
     waits.add_argument("--address")
-    keep = verbs.add_parser("retention", help="delete conversations, requests and reviews older than a number of days")
+    keep = verbs.add_parser("retention", help="delete conversations, requests, reviews and log lines older than "
+                                              "a number of days (logs in CLINIC_LOG_DIR)")
     keep.add_argument("--days", type=int, default=int(os.environ.get("CLINIC_RETENTION_DAYS", 365)))
     args = parser.parse_args(argv)
 
@@ -132,11 +134,16 @@ def main(argv: list[str] | None = None) -> int:
         ConversationSummaries(store.engine, tracker).forget_older_than(cutoff)
         requests = store.delete_older_than(cutoff)
         reviews = ConversationReviews(store.engine).delete_older_than(cutoff)
+        log_directories = log_retention.log_directories()
+        log_lines = log_retention.forget_older_than(cutoff, log_directories)
         print(f"Deleted {_many(conversations, 'conversation')} older than {args.days} days "
               f"(last message before {cutoff:%Y-%m-%d %H:%M} UTC), and of the clinic's records last changed "
               f"before then {_many(requests['booking'], 'booking request')}, "
               f"{_many(requests['callback'], 'callback request')}, {_many(requests['alert'], 'safety alert')} "
               f"and {_many(reviews, 'review')} (with their notes).")
+        print(f"Deleted {_many(log_lines, 'log line')} written before then from the clinic's logs in "
+              f"{', '.join(map(str, log_directories))}." if log_directories
+              else "Found no folder of logs to trim (CLINIC_LOG_DIR).")
         if requests["unsent"]:
             print(f"Kept {_many(requests['unsent'], 'request')} whose email or webhook to the clinic is not sent "
                   "yet; they go at the next run after it is.")
