@@ -49,9 +49,11 @@ def add(args) -> int:
 
 def check(args) -> int:
     from clinic.faq.check import check as check_topics, print_report
-    from clinic.faq.topics import faq_topics
 
-    report = check_topics()
+    # The knowledge base Rasa will train: the current directory's when it is a project (a copy being
+    # trained, e.g. the console's "Train and load"), else this checkout's.
+    here = Path.cwd()
+    report = check_topics(here if (here / "domain.yml").is_file() and (here / "data").is_dir() else PROJECT_ROOT)
     if args.cross_validation and report.ok:
         import spacy
 
@@ -59,19 +61,24 @@ def check(args) -> int:
         from clinic.quality.cross_validation import problems
 
         report.problems += problems(spacy.load(ensure_built()))
-    print_report(report, len(faq_topics()))
+    print_report(report)
     return 0 if report.ok else 1
 
 
 def draft(args) -> int:
     from clinic.faq.drafts import draft_article, draft_unanswered, write_drafts
+    from clinic.faq.writing import WriteRefused
 
     source = Path(args.file)
     if not source.is_file():
         print(f"error: {source} is not a file", file=sys.stderr)
         return 2
     drafts = draft_article(source) if args.verb == "import" else draft_unanswered(source)
-    path, skipped = write_drafts(drafts, ("article_" if args.verb == "import" else "unanswered_") + source.stem)
+    try:
+        path, skipped = write_drafts(drafts, ("article_" if args.verb == "import" else "unanswered_") + source.stem)
+    except WriteRefused as why:
+        print(f"Not drafted: {why}", file=sys.stderr)
+        return 1
     for reason in skipped:
         print(f"skipped: {reason}")
     written = len(drafts) - len(skipped)

@@ -2,16 +2,18 @@
 its family's data file, in Rasa's format, after checking it."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
 from clinic import PROJECT_ROOT, knowledge
 from clinic.faq.rules import MIN_EXAMPLES, answer_problems
-from clinic.faq.topics import FAQ_DIR, example_owners, faq_topics, normalise
+from clinic.faq.topics import FAQ_DIR, example_owners, faq_topics, normalise, owners_of
+from clinic.faq.writing import (WriteRefused, cleaned, printable, quoted, read_training_data, replace_file,
+                                 trained_examples)
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
 TEMPLATE = """\
@@ -26,7 +28,7 @@ examples:                             # at least 10 ways a patient would ask it
 """
 
 
-class TopicRefused(ValueError):
+class TopicRefused(WriteRefused):
     """The new topic would break the knowledge base; the message says why."""
 
 
@@ -56,13 +58,14 @@ def refusals(topic: NewTopic, root: Path = PROJECT_ROOT) -> list[str]:
         problems.append(f"family '{topic.family}' must be lower_case_with_underscores")
     if topic.key in faq_topics(root):
         problems.append(f"faq/{topic.key} already exists")
-    examples = [" ".join(e.split()) for e in topic.examples if e.strip()]
+    typed = [e for e in topic.examples if cleaned(e)]
+    examples = [cleaned(e) for e in typed]
     if len({normalise(e) for e in examples}) < MIN_EXAMPLES:
         problems.append(f"{len(set(map(normalise, examples)))} different examples (at least {MIN_EXAMPLES})")
     owners = example_owners(root)
-    for example in examples:
-        if owners.get(normalise(example)):
-            problems.append(f"'{example}' already belongs to {', '.join(sorted(owners[normalise(example)]))}")
+    for example, words in zip(typed, examples):
+        if owners_of(example, owners):
+            problems.append(f"'{words}' already belongs to {', '.join(sorted(owners_of(example, owners)))}")
     draft = knowledge.Response(f"utter_faq/{topic.key}", " ".join(topic.answer.split()), topic.source, (),
                                Path("new"))
     return problems + answer_problems(draft)
@@ -73,17 +76,19 @@ def family_file(family: str, root: Path = PROJECT_ROOT) -> Path:
 
 
 def nlu_block(key: str, examples: list[str]) -> str:
-    lines = "".join(f"    - {' '.join(e.split())}\n" for e in dict.fromkeys(examples) if e.strip())
+    lines = "".join(f"    - {e}\n" for e in dict.fromkeys(cleaned(e) for e in examples) if e)
     return f"- intent: faq/{key}\n  examples: |\n{lines}"
 
 
 def response_block(key: str, answer: str, source: str, draft: bool = False) -> str:
-    metadata = f"      source: {json.dumps(source)}\n" + ("      draft: true\n" if draft else "")
-    return f"  utter_faq/{key}:\n  - text: {json.dumps(' '.join(answer.split()))}\n    metadata:\n{metadata}"
+    metadata = f"      source: {quoted(printable(source))}\n" + ("      draft: true\n" if draft else "")
+    return f"  utter_faq/{key}:\n  - text: {quoted(' '.join(printable(answer).split()))}\n    metadata:\n{metadata}"
 
 
-def write_topics(path: Path, blocks: list[tuple[str, str]], header: str) -> None:
-    """Adds (nlu block, response block) pairs to a knowledge-base file, keeping what is there."""
+def write_topics(path: Path, blocks: list[tuple[str, str]], header: str,
+                 read_back: Callable[[Path], None] = read_training_data) -> None:
+    """Adds (nlu block, response block) pairs to a knowledge-base file, keeping what is there;
+    through the one door (`writing.replace_file`): the file changes only if it reads back."""
     if path.exists():
         text = path.read_text(encoding="utf-8")
         nlu_end = text.index("\nresponses:") if "\nresponses:" in text else len(text)
@@ -97,24 +102,25 @@ def write_topics(path: Path, blocks: list[tuple[str, str]], header: str) -> None
     rest = rest.rstrip("\n") + "\n"
     for _, response_text in blocks:
         rest += "\n" + response_text
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(nlu + rest, encoding="utf-8")
+    replace_file(path, nlu + rest, read_back)
 
 
 def add_topic(topic: NewTopic, root: Path = PROJECT_ROOT) -> Path:
     """Writes the topic, or raises TopicRefused listing every reason it cannot be added."""
-    problems = refusals(topic, root)
+    try:
+        problems = refusals(topic, root)
+    except WriteRefused as why:
+        raise TopicRefused(str(why)) from None
     if problems:
         raise TopicRefused("\n".join(problems))
     path = family_file(topic.family, root)
-    before = path.read_text(encoding="utf-8") if path.exists() else None
-    write_topics(path, [(nlu_block(topic.key, topic.examples), response_block(topic.key, topic.answer, topic.source))],
-                 f"# Knowledge base: {topic.family.replace('_', ' ')}.\n")
+
+    def read_back(written: Path) -> None:
+        if len(set(trained_examples(written, f"faq/{topic.key}"))) < MIN_EXAMPLES:
+            raise TopicRefused(f"could not write faq/{topic.key} into {path}; nothing was changed")
     try:
-        written = faq_topics(root).get(topic.key)
-    except yaml.YAMLError:
-        written = None
-    if not written or not written.answers or len(written.examples) < MIN_EXAMPLES:
-        path.write_text(before, encoding="utf-8") if before is not None else path.unlink()  # never leave a broken file
-        raise TopicRefused(f"could not write faq/{topic.key} into {path}")
+        write_topics(path, [(nlu_block(topic.key, topic.examples), response_block(topic.key, topic.answer, topic.source))],
+                     f"# Knowledge base: {topic.family.replace('_', ' ')}.\n", read_back)
+    except WriteRefused as why:
+        raise TopicRefused(str(why)) from None
     return path

@@ -1,6 +1,6 @@
 """`clinic faq check`: is every FAQ topic ready to train and to show patients?
 
-Problems (exit status 1): too few examples, no answer, an answer that breaks the
+Problems (exit status 1): a file Rasa's reader refuses, too few examples, no answer, an answer that breaks the
 rules (clinic.faq.rules), an unreviewed draft, an example shared by two intents.
 Warnings: near-identical examples in two topics, the likely confusions.
 """
@@ -15,6 +15,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 from clinic import PROJECT_ROOT, knowledge
 from clinic.faq.rules import MIN_EXAMPLES, answer_problems
 from clinic.faq.topics import example_owners, faq_topics
+from clinic.faq.writing import read_training_data, reason
 
 NEAR_DUPLICATE = 0.9  # cosine of character n-grams: the same words give or take a typo
 
@@ -22,6 +23,7 @@ NEAR_DUPLICATE = 0.9  # cosine of character n-grams: the same words give or take
 @dataclass
 class Report:
     problems: list[str] = field(default_factory=list)
+    topics: int = 0  # how many were checked
     confusions: list[tuple[str, str, str, str, float]] = field(default_factory=list)
 
     @property
@@ -30,8 +32,11 @@ class Report:
 
 
 def check(root: Path = PROJECT_ROOT) -> Report:
-    report = Report()
+    report = Report(problems=unreadable_files(root))
+    if report.problems:  # nothing more can be read until these are mended
+        return report
     topics = faq_topics(root)
+    report.topics = len(topics)
     for key, topic in sorted(topics.items()):
         if len(topic.examples) < MIN_EXAMPLES:
             report.problems.append(f"faq/{key}: {len(topic.examples)} examples (at least {MIN_EXAMPLES})")
@@ -49,6 +54,17 @@ def check(root: Path = PROJECT_ROOT) -> Report:
     return report
 
 
+def unreadable_files(root: Path) -> list[str]:
+    """A problem for each training data file Rasa's own reader refuses (as `rasa train` would)."""
+    problems = []
+    for path in sorted((root / "data").rglob("*.yml")):
+        try:
+            read_training_data(path)
+        except Exception as error:  # whatever the reader raises, training would stop on it
+            problems.append(f"{path.relative_to(root)} cannot be read: {reason(error)}")
+    return problems
+
+
 def near_duplicates(examples_by_topic: dict[str, list[str]]) -> list[tuple[str, str, str, str, float]]:
     """(topic, example, other topic, other example, similarity) for examples that look alike across topics."""
     rows = [(topic, example) for topic, examples in examples_by_topic.items() for example in examples]
@@ -64,10 +80,10 @@ def near_duplicates(examples_by_topic: dict[str, list[str]]) -> list[tuple[str, 
     return found
 
 
-def print_report(report: Report, topics: int) -> None:
+def print_report(report: Report) -> None:
     for a, example_a, b, example_b, score in report.confusions:
         print(f"warning: likely confusion ({score:.2f}): faq/{a} '{example_a}' ~ faq/{b} '{example_b}'")
     for problem in report.problems:
         print(f"problem: {problem}")
     verdict = "OK" if report.ok else f"{len(report.problems)} problem(s)"
-    print(f"{topics} FAQ topics checked: {verdict}, {len(report.confusions)} likely confusion(s)")
+    print(f"{report.topics} FAQ topics checked: {verdict}, {len(report.confusions)} likely confusion(s)")

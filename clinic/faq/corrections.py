@@ -9,14 +9,15 @@ safety net is held to, and a developer decides how the net learns it.
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import yaml
 
 from clinic import PROJECT_ROOT
-from clinic.faq.topics import example_owners, faq_topics, normalise
+from clinic.faq.topics import example_owners, faq_topics, normalise, owners_of
+from clinic.faq.writing import (WriteRefused, cleaned, quoted, read_yaml, readings, reason, replace_file,
+                                 trained_examples)
 
 MASKED = re.compile(r"\[(name|phone|email)\]")
 LONGEST = 300
@@ -28,12 +29,16 @@ SAFETY_SETS = {  # what staff can say a message was -> (test file, tier)
 }
 
 
-class CorrectionRefused(ValueError):
+class CorrectionRefused(WriteRefused):
     """The correction would break the knowledge base or the tests; the message says why."""
 
 
 def checked_words(text: str) -> str:
-    words = " ".join((text or "").split())
+    """The patient's words as they may be stored (`writing.cleaned`), or CorrectionRefused saying why not."""
+    try:
+        words = cleaned(text)
+    except WriteRefused as why:
+        raise CorrectionRefused(str(why)) from None
     if not words:
         raise CorrectionRefused("there are no words to learn from")
     if len(words) > LONGEST:
@@ -44,13 +49,30 @@ def checked_words(text: str) -> str:
     return words
 
 
+def readable_topics(root: Path) -> dict:
+    """The FAQ topics, or CorrectionRefused when a knowledge-base file cannot be read (mended by hand)."""
+    try:
+        return faq_topics(root)
+    except (yaml.YAMLError, UnicodeError) as error:
+        raise CorrectionRefused(f"the knowledge base cannot be read just now ({reason(error)}); "
+                                "a developer must mend it before more is taught") from None
+
+
+def write_checked(path: Path, text: str, read_back) -> None:
+    """`writing.replace_file`, its refusal as a CorrectionRefused."""
+    try:
+        replace_file(path, text, read_back)
+    except WriteRefused as why:
+        raise CorrectionRefused(str(why)) from None
+
+
 def add_example(topic: str, text: str, root: Path = PROJECT_ROOT) -> Path:
     """Adds `text` to the examples of faq/`topic`; the file it went into."""
     words = checked_words(text)
-    topics = faq_topics(root)
+    topics = readable_topics(root)
     if topic not in topics:
         raise CorrectionRefused(f"there is no topic faq/{topic}")
-    owners = example_owners(root).get(normalise(words), set())
+    owners = owners_of(text, example_owners(root))
     if f"faq/{topic}" in owners:
         raise CorrectionRefused(f"faq/{topic} already has this example")
     if owners:
@@ -59,17 +81,22 @@ def add_example(topic: str, text: str, root: Path = PROJECT_ROOT) -> Path:
     path = next((p for p in sorted(topics[topic].files) if marker in p.read_text(encoding="utf-8")), None)
     if path is None:
         raise CorrectionRefused(f"faq/{topic} has no examples block to add to")
-    before = path.read_text(encoding="utf-8")
-    lines = before.splitlines(keepends=True)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     at = lines.index(marker) + 2  # the topic line, then "  examples: |"
     while at < len(lines) and lines[at].startswith("    - "):
         at += 1
     lines.insert(at, f"    - {words}\n")
-    path.write_text("".join(lines), encoding="utf-8")
-    if words not in faq_topics(root)[topic].examples:  # read back as Rasa will; never leave a broken file
-        path.write_text(before, encoding="utf-8")
-        raise CorrectionRefused(f"could not write the example into {path}")
+
+    def read_back(written: Path) -> None:
+        if words not in trained_examples(written, f"faq/{topic}"):
+            raise CorrectionRefused(f"could not write the example into {path.name}; nothing was changed")
+    write_checked(path, "".join(lines), read_back)
     return path
+
+
+def phrasings_of(entries) -> list:
+    """A tier's phrasings: a list, or lists by kind."""
+    return entries if isinstance(entries, list) else [t for texts in (entries or {}).values() for t in texts]
 
 
 def add_safety_phrasing(kind: str, text: str, root: Path = PROJECT_ROOT) -> Path:
@@ -81,8 +108,8 @@ def add_safety_phrasing(kind: str, text: str, root: Path = PROJECT_ROOT) -> Path
     path = root / relative
     before = path.read_text(encoding="utf-8")
     entries = yaml.safe_load(before).get(tier)
-    known = entries if isinstance(entries, list) else [t for texts in (entries or {}).values() for t in texts]
-    if normalise(words) in {normalise(str(t)) for t in known}:
+    known = phrasings_of(entries)
+    if {normalise(r) for r in readings(text)} & {normalise(str(t)) for t in known}:
         raise CorrectionRefused(f"the {tier} test set already has this phrasing")
     # A line added by hand, as a developer would: the file's comments and layout stay as they are.
     lines = before.splitlines(keepends=True)
@@ -90,20 +117,19 @@ def add_safety_phrasing(kind: str, text: str, root: Path = PROJECT_ROOT) -> Path
     end = next((i for i in range(top + 1, len(lines)) if re.match(r"[A-Za-z_]", lines[i])), len(lines))
     while end > top + 1 and not lines[end - 1].strip():
         end -= 1
-    quoted = json.dumps(words, ensure_ascii=False)  # a double-quoted YAML scalar
     if isinstance(entries, list):
-        lines.insert(end, f"- {quoted}\n")
+        lines.insert(end, f"- {quoted(words)}\n")
     elif f"  {CONSOLE_KIND}:\n" in lines[top:end]:
         at = lines.index(f"  {CONSOLE_KIND}:\n", top) + 1
         while at < end and lines[at].startswith("    - "):
             at += 1
-        lines.insert(at, f"    - {quoted}\n")
+        lines.insert(at, f"    - {quoted(words)}\n")
     else:
-        lines[end:end] = [f"  {CONSOLE_KIND}:\n", f"    - {quoted}\n"]
-    path.write_text("".join(lines), encoding="utf-8")
-    written = yaml.safe_load(path.read_text(encoding="utf-8")).get(tier)
-    flat = written if isinstance(written, list) else [t for texts in (written or {}).values() for t in texts]
-    if words not in flat or len(flat) != len(known) + 1:
-        path.write_text(before, encoding="utf-8")
-        raise CorrectionRefused(f"could not write the phrasing into {path}")
+        lines[end:end] = [f"  {CONSOLE_KIND}:\n", f"    - {quoted(words)}\n"]
+
+    def read_back(written_path: Path) -> None:
+        flat = phrasings_of(read_yaml(written_path).get(tier))
+        if words not in flat or len(flat) != len(known) + 1:
+            raise CorrectionRefused(f"could not write the phrasing into {path.name}; nothing was changed")
+    write_checked(path, "".join(lines), read_back)
     return path

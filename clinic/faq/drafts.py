@@ -22,7 +22,8 @@ from sklearn.metrics.pairwise import cosine_similarity
 from clinic import PROJECT_ROOT
 from clinic.faq.author import nlu_block, response_block, write_topics
 from clinic.faq.corrections import CorrectionRefused, checked_words
-from clinic.faq.topics import FAQ_DIR, example_owners, faq_topics, normalise
+from clinic.faq.topics import FAQ_DIR, example_owners, faq_topics, normalise, owners_of
+from clinic.faq.writing import WriteRefused, printable
 
 CONSOLE_DRAFTS = Path("drafts")  # new questions from the staff console: outside data/, so never trained as they are
 CONSOLE_DRAFTS_FILE = "new_questions"
@@ -166,7 +167,7 @@ def write_drafts(drafts: list[DraftTopic], name: str, root: Path = PROJECT_ROOT,
             skipped.append(f"'{covered[0]}' is already asked in {', '.join(sorted(owners[normalise(covered[0])]))}")
         else:
             seen.add(draft.key)
-            comments = "".join(f"  # {note}\n" for note in draft.notes)
+            comments = "".join(f"  # {' '.join(printable(note).split())}\n" for note in draft.notes)
             kept.append((nlu_block(draft.key, draft.examples),
                          comments + response_block(draft.key, DRAFT_ANSWER, draft.source, draft=True)))
     path = root / folder / f"{slug(name)}.yml"
@@ -186,11 +187,11 @@ def _drafted(folder: Path) -> dict[str, list[str]]:
     return drafted
 
 
-def draft_new_question(words: str, root: Path = PROJECT_ROOT) -> Path:
+def draft_new_question(text: str, root: Path = PROJECT_ROOT) -> Path:
     """A patient's question no topic answers, as a draft topic in drafts/ (which training never reads),
     for a developer to answer from the article; raises CorrectionRefused saying why not."""
-    words = checked_words(words)
-    owners = example_owners(root).get(normalise(words))
+    words = checked_words(text)
+    owners = owners_of(text, example_owners(root))
     if owners:
         raise CorrectionRefused(f"this question is already an example of {', '.join(sorted(owners))}: "
                                 "choose that topic instead")
@@ -200,8 +201,11 @@ def draft_new_question(words: str, root: Path = PROJECT_ROOT) -> Path:
     key, n = slug(words), 2
     while key in drafted or key in faq_topics(root):
         key, n = f"{slug(words)}_{n}", n + 1
-    path, skipped = write_drafts([DraftTopic(key, "not in the article yet", [words], closest_topic([words], root))],
-                                 CONSOLE_DRAFTS_FILE, root, CONSOLE_DRAFTS, CONSOLE_DRAFTS_HEADER)
+    try:
+        path, skipped = write_drafts([DraftTopic(key, "not in the article yet", [words], closest_topic([words], root))],
+                                     CONSOLE_DRAFTS_FILE, root, CONSOLE_DRAFTS, CONSOLE_DRAFTS_HEADER)
+    except WriteRefused as why:
+        raise CorrectionRefused(str(why)) from None
     if skipped:
         raise CorrectionRefused(skipped[0])
     return path

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clinic import PROJECT_ROOT, knowledge
+from clinic.faq.writing import plain_text, readings
 
 FAQ_DIR = Path("data") / "faq"
 
@@ -22,7 +23,12 @@ class Topic:
 
 
 def normalise(example: str) -> str:
-    """How two examples are compared: case, spacing and end punctuation do not count."""
+    """How two examples are compared: as Rasa trains them (entity markup read as its words),
+    without case, spacing or end punctuation."""
+    try:
+        example = plain_text(example)
+    except ValueError:  # markup Rasa itself refuses: `clinic faq check` reports the file
+        pass
     return " ".join(example.lower().split()).rstrip("?!. ")
 
 
@@ -49,3 +55,9 @@ def example_owners(root: Path = PROJECT_ROOT) -> dict[str, set[str]]:
         for example in examples:
             owners.setdefault(normalise(example), set()).add(intent)
     return owners
+
+
+def owners_of(text: str, owners: dict[str, set[str]]) -> set[str]:
+    """The intents of `owners` (`example_owners`) that already have `text`, under any of its readings:
+    "[another topic's example](x)" is that topic's example to Rasa."""
+    return {intent for reading in readings(text) for intent in owners.get(normalise(reading), ())}

@@ -18,6 +18,8 @@ import requests
 import yaml
 
 from clinic.faq.corrections import CorrectionRefused
+from clinic.faq.writing import (WriteRefused, dump_quoted, has_markup, printable, read_test_stories, read_yaml,
+                                 replace_file)
 from clinic.model_reload import ReloadFailed, admin_token, api_secret
 from clinic.prod.topology import Topology, run_dir
 from clinic.staff.conversations import Conversation
@@ -76,6 +78,9 @@ def refusal(conversation: Conversation) -> str | None:
     if conversation.names_given or any(mask(t.text, set()) != t.text for t in patient):
         return ("the patient gave personal details (a name, phone or email), and tests are read by the whole "
                 "team: save a conversation without them")
+    if any(has_markup(t.text) for t in patient):
+        return ("a message holds brackets that the conversation tests would read as labels ([…](…)); "
+                "a developer can write this test by hand")
     if any(t.read_with_topic for t in patient):
         return ("a message was read as a follow-up of an earlier question, and the conversation tests read "
                 "each message alone (a developer can add it to tests/whole_message.yml)")
@@ -88,22 +93,26 @@ def save_test_story(conversation: Conversation, username: str, root: Path) -> Pa
     if why:
         raise CorrectionRefused(why)
     path = root / STORIES_FILE
-    existed = path.exists()
-    before = path.read_text(encoding="utf-8") if existed else HEADER
+    before = path.read_text(encoding="utf-8") if path.exists() else HEADER
     marker = f"conversation {conversation.conversation_id} "
     if marker in before:
         raise CorrectionRefused("this conversation is saved as a test already")
     steps = story_steps(conversation, rasa_story_steps(conversation.conversation_id))
-    story = {"story": f"{marker}of {conversation.started_at:%d %b %Y}, saved by {username}", "steps": steps}
-    written = before.rstrip("\n") + "\n\n" + yaml.safe_dump([story], sort_keys=False, allow_unicode=True, width=1000)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(written, encoding="utf-8")
+        # Rasa's own words for each step (its entity markup included), printable, every value quoted:
+        # Rasa would expand a "${VAR}" the patient typed, and an unset one breaks `make test`.
+        steps = [{**step, "user": printable(step["user"])} if "user" in step else step for step in steps]
+        story = {"story": f"{marker}of {conversation.started_at:%d %b %Y}, saved by {username}", "steps": steps}
+
+        def read_back(path_written: Path) -> None:
+            read_test_stories(path_written)
+            saved = read_yaml(path_written).get("stories") or []
+            if not saved or saved[-1] != story:
+                raise CorrectionRefused("the test file could not be written; nothing was saved")
+        replace_file(path, before.rstrip("\n") + "\n\n" + dump_quoted([story]), read_back)
+    except WriteRefused as why:
+        raise CorrectionRefused(str(why)) from None
     except OSError as error:  # a server that keeps the project read-only
         raise CorrectionRefused(f"the tests cannot be changed on this server ({error.strerror}); "
                                 "ask whoever runs it") from None
-    saved = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("stories") or []
-    if not saved or saved[-1] != story:  # read back as Rasa will; never leave a broken file
-        path.write_text(before, encoding="utf-8") if existed else path.unlink()
-        raise CorrectionRefused("the test file could not be written; nothing was saved")
     return path

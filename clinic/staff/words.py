@@ -6,11 +6,15 @@ and responses by the table below, else by their name with the underscores gone.
 """
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
+import yaml
+
 from clinic.faq.topics import faq_topics
 
+logger = logging.getLogger(__name__)
 TIERS = {"crisis": "Crisis language", "emergency": "Emergency", "urgent": "Urgent: see a doctor soon",
          "check": "Check with the clinician"}
 INTENTS = {
@@ -27,9 +31,15 @@ RESPONSES = {"rephrase": "asked to say it another way", "default": "asked to say
 
 
 def topic_titles(root: Path) -> dict[str, str]:
-    """faq key -> its plain title, sorted by title (read afresh: a correction may have just added a topic)."""
+    """faq key -> its plain title, sorted by title (read afresh: a correction may have just added a topic).
+    Empty when a knowledge-base file cannot be read: the pages still open, and teaching says why it cannot."""
+    try:
+        topics = faq_topics(root)
+    except (yaml.YAMLError, UnicodeError) as error:
+        logger.warning("the knowledge base cannot be read: %s", " ".join(str(error).split())[:200])
+        return {}
     titles = {key: topic.examples[0][:1].upper() + topic.examples[0][1:] if topic.examples else key.replace("_", " ")
-              for key, topic in faq_topics(root).items()}
+              for key, topic in topics.items()}
     return dict(sorted(titles.items(), key=lambda item: item[1].lower()))
 
 
