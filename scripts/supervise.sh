@@ -29,6 +29,9 @@ The clinic assistant is running (${CLINIC_REPLICAS} Rasa replica(s); logs in ${C
   After \`make train\`, load the new model without stopping:  make reload
 Press Ctrl-C to stop.
 TXT
+  if [ -f models/training-failed.txt ]; then
+    echo "WARNING: serving the last good model, not the newest data: $(cat models/training-failed.txt)." >&2
+  fi
   python -m clinic.staff has-accounts || cat <<'TXT'
 No staff account yet. Create the first admin (in another terminal):
   .venv/bin/python -m clinic.staff add-account admin --role admin
