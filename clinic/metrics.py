@@ -3,13 +3,18 @@
 Every process has its own registry and its own /metrics (a Rasa replica, the
 action server, the staff console, the notification worker); Prometheus scrapes
 each on its own address, never through nginx. Counts only: no patient text,
-no conversation id in a label.
+no conversation id in a label. Still, the counts say how many patients were in
+crisis: /ready and /metrics answer only a caller with the monitoring token
+(`Authorization: Bearer $CLINIC_METRICS_TOKEN`, 401 without it), and without a
+token set they are off (404). /health, yes or no, answers anyone.
 """
 from __future__ import annotations
 
 import asyncio
 import inspect
 import logging
+import os
+import secrets
 from typing import Awaitable, Callable, Union
 
 from prometheus_client import (
@@ -44,6 +49,25 @@ OUTBOX_FAILING = Gauge("clinic_outbox_failing", "Notifications not sent yet that
 Check = Callable[[], Union[None, Awaitable[None]]]  # raises when its part is not ready
 
 
+MONITORING_ERRORS = {404: "not_found", 401: "unauthorized"}
+
+
+def monitoring_refusal(authorization: str | None, environ=None) -> int | None:
+    """None when the caller may read /ready and /metrics; else the status that refuses it."""
+    environ = os.environ if environ is None else environ
+    token = environ.get("CLINIC_METRICS_TOKEN")
+    if not token:
+        return 404
+    if not secrets.compare_digest((authorization or "").encode(), f"Bearer {token}".encode()):
+        return 401
+    return None
+
+
+def monitoring_headers(token: str | None) -> dict[str, str]:
+    """What a caller of /ready and /metrics sends (the rollout, the tests, Prometheus' `authorization`)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def exposition() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
@@ -74,9 +98,19 @@ def add_service_routes(app, service: str, checks: dict[str, Check], mark=lambda 
         async def alive(request):
             return response.json({"status": "ok", "service": service})
 
+    def refused(request):
+        status = monitoring_refusal(request.headers.get("authorization"))
+        if status is None:
+            return None
+        if status == 401:  # a 404 is no refusal: the routes are off
+            REFUSALS.labels(service, "401").inc()
+        return response.json({"error": MONITORING_ERRORS[status]}, status=status)
+
     @app.get("/ready", name=f"{service}_ready")
     @mark
     async def ready(request):
+        if (refusal := refused(request)) is not None:
+            return refusal
         ok, parts = await readiness(checks)
         if not ok:
             logger.warning("not ready: %s", parts)
@@ -85,5 +119,7 @@ def add_service_routes(app, service: str, checks: dict[str, Check], mark=lambda 
     @app.get("/metrics", name=f"{service}_metrics")
     @mark
     async def metrics(request):
+        if (refusal := refused(request)) is not None:
+            return refusal
         body, content_type = exposition()
         return response.raw(body, content_type=content_type)

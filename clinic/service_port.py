@@ -1,5 +1,6 @@
 """/health, /ready and /metrics for a process with no web server of its own (the
-notification worker): a small HTTP server in a thread, on CLINIC_BIND_ADDRESS."""
+notification worker): a small HTTP server in a thread, on CLINIC_BIND_ADDRESS;
+/ready and /metrics for the monitoring token only, as everywhere (clinic/metrics.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,14 @@ logger = logging.getLogger(__name__)
 def serve_in_background(service: str, port: int, checks: dict[str, metrics.Check]) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (the standard library's name)
+            refusal = metrics.monitoring_refusal(self.headers.get("authorization"))
             if self.path == "/health":
                 self._send(200, "application/json", json.dumps({"status": "ok", "service": service}).encode())
+            elif self.path in ("/ready", "/metrics") and refusal:
+                if refusal == 401:
+                    metrics.REFUSALS.labels(service, "401").inc()
+                error = metrics.MONITORING_ERRORS[refusal]
+                self._send(refusal, "application/json", json.dumps({"error": error}).encode())
             elif self.path == "/ready":
                 ok, parts = asyncio.run(metrics.readiness(checks))
                 self._send(200 if ok else 503, "application/json",

@@ -32,7 +32,11 @@ password=$(python -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.arg
 pg="postgresql://${CLINIC_POSTGRES_USER}${password:+:$password}@${CLINIC_POSTGRES_HOST}/${CLINIC_POSTGRES_DB}"
 export CLINIC_DB_URL=${CLINIC_DB_URL:-$pg} CLINIC_TRACKER_DB_URL=${CLINIC_TRACKER_DB_URL:-$pg}
 export CLINIC_WEB_LIMITS_STORAGE=${CLINIC_WEB_LIMITS_STORAGE:-redis://$CLINIC_REDIS_HOST:6379/2}
-# The replicas (only they) read the patient's address from nginx's X-Real-IP header.
-export CLINIC_TRUSTED_PROXY_HEADER=x-real-ip
+# The clinic's own proxies or load balancers in front of nginx, if any (addresses or networks):
+# only their X-Forwarded-For names the patient. Empty: nginx is the edge.
+export CLINIC_UPSTREAM_PROXIES=${CLINIC_UPSTREAM_PROXIES:-}
+# /ready and /metrics answer only this token (Prometheus reads it from its `authorization` credentials_file).
+mkdir -p "$CLINIC_RUN_DIR"
+local_secret CLINIC_METRICS_TOKEN "$CLINIC_RUN_DIR/metrics-token"
 export TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-20}   # a replica killed mid-turn blocks its conversation at most 20 s
 exec bash scripts/supervise.sh deploy/supervisor/prod.conf

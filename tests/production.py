@@ -3,6 +3,7 @@ with its own PostgreSQL database, a test mailbox and a webhook receiver that can
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -17,11 +18,26 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from clinic import PROJECT_ROOT
+from clinic.metrics import monitoring_headers
 from local_servers import (
     ACTION_SERVER_SECRET, API_SECRET, BIN, CHANNEL_SECRET, POSTGRES_URL, free_port, start_smtp_server,
 )
 
 WEBHOOK_SECRET = "test-secret-for-the-clinic-webhook-0123456789"
+METRICS_TOKEN = "test-token-for-the-clinic-monitoring-0123456789"
+PROD_CONF = PROJECT_ROOT / "deploy" / "supervisor" / "prod.conf"
+
+
+def supervised_programs(environ: dict, conf: Path = PROD_CONF) -> dict[str, tuple[list[str], dict]]:
+    """{process name: (command, environment)} as supervisord reads `conf` (make prod's by default), for
+    a test that starts one or two of its processes by themselves."""
+    from supervisor.options import ServerOptions
+
+    options = ServerOptions()
+    options.environ_expansions = {f"ENV_{name}": value for name, value in environ.items()}
+    options.realize(args=["-c", str(conf)])
+    return {process.name: (shlex.split(process.command), {**environ, **(process.environment or {})})
+            for group in options.process_group_configs for process in group.process_configs}
 
 
 def consecutive_free_ports(count: int) -> int:
@@ -129,9 +145,14 @@ class Production:
         raise TimeoutError(f"{program} was not restarted and ready within {seconds:.0f} s")
 
 
+def monitoring(url: str) -> urllib.request.Request:
+    """A call to /ready or /metrics, with the monitoring token."""
+    return urllib.request.Request(url, headers=monitoring_headers(METRICS_TOKEN))
+
+
 def is_ready(url: str, path: str = "/ready") -> bool:
     try:
-        with urllib.request.urlopen(f"{url}{path}", timeout=5) as answer:
+        with urllib.request.urlopen(monitoring(f"{url}{path}"), timeout=5) as answer:
             return answer.status == 200
     except OSError:
         return False
@@ -168,7 +189,7 @@ def production_topology(workdir: Path, replicas: int = 2, extra_env: dict | None
         "CLINIC_WEB_LIMITS_STORAGE": "redis://127.0.0.1:6379/14",
         "CLINIC_WEB_LIMIT_PER_IP": "1000/minute", "CLINIC_WEB_LIMIT_PER_SESSION": "100/minute",
         "CLINIC_CHANNEL_SECRET": CHANNEL_SECRET, "CLINIC_API_JWT_SECRET": API_SECRET,
-        "CLINIC_ACTION_SERVER_SECRET": ACTION_SERVER_SECRET,
+        "CLINIC_ACTION_SERVER_SECRET": ACTION_SERVER_SECRET, "CLINIC_METRICS_TOKEN": METRICS_TOKEN,
         "CLINIC_SMTP_HOST": "127.0.0.1", "CLINIC_SMTP_PORT": str(smtp.port), "CLINIC_SMTP_SECURITY": "none",
         "CLINIC_MAIL_TO": "desk@clinic.test", "CLINIC_WEBHOOK_URL": webhook.url, "CLINIC_WEBHOOK_SECRET": WEBHOOK_SECRET,
         **(extra_env or {}),

@@ -9,16 +9,19 @@ import json
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from clinic import PROJECT_ROOT
 from clinic.profile import clinic_profile
 from local_servers import require_postgres
 from patient_channel import chat, new_session
-from production import is_ready, production_topology
+from clinic.metrics import monitoring_headers
+from production import METRICS_TOKEN, is_ready, monitoring, production_topology, supervised_programs
 
 BOOKING_UP_TO_THE_NAME = ["I'd like to book an appointment"]
 BOOKING_DETAILS = ["Ana Ruiz", "555 201 7788", "Tuesday morning", "sciatica in my left leg", "I'm a new patient"]
@@ -55,7 +58,7 @@ def requests_of(prod, session) -> list[tuple[str, str]]:
 
 def test_both_replicas_answer_behind_nginx_and_say_they_are_ready(prod):
     for url in prod.replicas:
-        with urllib.request.urlopen(f"{url}/ready") as answer:
+        with urllib.request.urlopen(monitoring(f"{url}/ready")) as answer:
             assert json.load(answer)["checks"] == {"model": "ok", "conversations": "ok", "locks": "ok"}
     session, replicas, served = new_session(prod.channel), {url.split("//")[1] for url in prod.replicas}, set()
     for _ in range(12):  # a replica tried before it was up is skipped for 2 s (max_fails, fail_timeout)
@@ -85,9 +88,55 @@ def test_every_process_listens_on_loopback_only_and_no_secret_is_on_a_command_li
         assert not any(secret in command_line for secret in secrets), program
 
 
+def test_rasas_api_secret_is_only_with_the_processes_that_use_it(prod):
+    """Every process had the secret `PUT /model` accepts. Now the replicas (which check it) and the
+    staff console (Train and load, Save as a test); nginx has an empty environment."""
+    secret = f"CLINIC_API_JWT_SECRET={prod.environ['CLINIC_API_JWT_SECRET']}".encode()
+    holders = {program for program in ("actions", "notifications", "nginx", "rasa:rasa-0", "rasa:rasa-1",
+                                       "staff_console", "demo_site")
+               if secret in Path(f"/proc/{prod.pid(program)}/environ").read_bytes().split(b"\0")}
+    assert holders == {"rasa:rasa-0", "rasa:rasa-1", "staff_console"}
+    assert Path(f"/proc/{prod.pid('nginx')}/environ").read_bytes() == b""
+
+
+CAP_SYS_PTRACE, CAP_SYS_ADMIN = 19, 21
+
+
+def bounding_capabilities(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return int(next(line for line in status if line.startswith("CapBnd:")).split()[1], 16)
+
+
+def test_the_replicas_cannot_write_the_models(prod):
+    """Every process, root on this machine, could write models/. The replicas now see it read-only (a
+    mount namespace of their own) and lack the capabilities to undo that; the console, which trains
+    ("Train and load"), still writes it."""
+    probe = PROJECT_ROOT / "models" / ".written-by-a-replica"
+    for program in ("rasa:rasa-0", "rasa:rasa-1"):
+        pid = prod.pid(program)
+        tried = subprocess.run(["nsenter", "-t", str(pid), "-m", "touch", str(probe)], capture_output=True, text=True)
+        assert tried.returncode != 0 and "Read-only file system" in tried.stderr, (program, tried.stderr)
+        assert not bounding_capabilities(pid) & (1 << CAP_SYS_ADMIN | 1 << CAP_SYS_PTRACE), program
+    console = subprocess.run(["nsenter", "-t", str(prod.pid("staff_console")), "-m", "touch", str(probe)])
+    assert console.returncode == 0 and probe.exists()
+    probe.unlink()
+
+
+def test_make_prods_replicas_run_make_runs_command_with_models_read_only(tmp_path):
+    """prod.conf restates clinic.conf's replica command to wrap it: the two must not drift apart."""
+    environ = {name: "x" for name in ("CLINIC_REPLICAS", "CLINIC_MODEL", "CLINIC_CREDENTIALS", "CLINIC_ENDPOINTS",
+                                      "CLINIC_ACTIONS_PORT", "CLINIC_BIND_ADDRESS", "CLINIC_SITE_PORT",
+                                      "CLINIC_BOT_URL", "CLINIC_STAFF_PORT")}
+    environ.update(CLINIC_REPLICAS="1", CLINIC_RUN_DIR=str(tmp_path), CLINIC_LOG_DIR=str(tmp_path),
+                   CLINIC_HOME=str(PROJECT_ROOT))
+    made_by_prod = supervised_programs(environ)["rasa-0"][0]
+    made_by_run = supervised_programs(environ, PROJECT_ROOT / "deploy" / "supervisor" / "run.conf")["rasa-0"][0]
+    assert made_by_prod == ["python", "-m", "clinic.prod.read_only_models", *made_by_run]
+
+
 def metric(url: str, name: str) -> float:
     """The sum of a Prometheus series (all its labels) as one service reports it."""
-    with urllib.request.urlopen(f"{url}/metrics") as answer:
+    with urllib.request.urlopen(monitoring(f"{url}/metrics")) as answer:
         lines = answer.read().decode().splitlines()
     return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.split("{")[0].split(" ")[0] == name)
 
@@ -111,10 +160,33 @@ def test_every_service_counts_what_the_clinic_watches(prod):
     assert metric(prod.actions, "clinic_requests_total") == bookings + 1
     assert new_session_refused(prod) and sum(metric(url, "clinic_refusals_total") for url in prod.replicas) >= 1
     for url in (prod.worker, prod.staff):
-        with urllib.request.urlopen(f"{url}/ready") as answer:
+        with urllib.request.urlopen(monitoring(f"{url}/ready")) as answer:
             assert json.load(answer)["ready"] is True
     assert metric(prod.worker, "clinic_outbox_backlog") >= 0 and "clinic_notifications_total" in \
-        urllib.request.urlopen(f"{prod.worker}/metrics").read().decode()
+        urllib.request.urlopen(monitoring(f"{prod.worker}/metrics")).read().decode()
+
+
+def answered(url: str, headers: dict | None = None) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def test_counts_and_readiness_answer_only_the_monitoring_token(prod):
+    """/metrics (the action server's counts how many patients were in crisis) and /ready answered anyone:
+    now 401 without the monitoring token on every service's own port, 404 on the public one (nginx);
+    /health, yes or no, still answers anyone."""
+    for url in (*prod.replicas, prod.actions, prod.worker, prod.staff):
+        for path in ("/metrics", "/ready"):
+            assert answered(f"{url}{path}") == 401, f"{url}{path}"
+            assert answered(f"{url}{path}", {"Authorization": "Bearer not-the-monitoring-token"}) == 401
+            assert answered(f"{url}{path}", monitoring_headers(METRICS_TOKEN)) == 200, f"{url}{path}"
+        assert answered(f"{url}/health") == 200, url
+    for path in ("/metrics", "/ready"):
+        assert answered(f"{prod.public}{path}", monitoring_headers(METRICS_TOKEN)) == 404
+    assert answered(f"{prod.public}/health") == 200  # nginx's own
 
 
 def new_session_refused(prod) -> bool:

@@ -65,6 +65,12 @@ def refusal(status: int, reason: str, headers: dict | None = None, **values) -> 
     return response.json({"error": reason, "message": message}, status=status, headers=headers)
 
 
+def patient_address(request: Request) -> str:
+    """The address nginx vouched for (a Forwarded header with the proxy secret: clinic.servers.assistant),
+    else the connection's own; Sanic reads X-Forwarded-For only if told to, and the replicas never are."""
+    return request.remote_addr or request.ip
+
+
 class ReplyCollector(CollectingOutputChannel):
     """Rasa's collector, also noting which response each reply was (utter_rephrase, ...)."""
 
@@ -125,7 +131,7 @@ class ClinicWebInput(InputChannel):
             refused = refuse_origin_or_preflight(request)
             if refused:
                 return refused
-            return await self._limited(f"ip:{request.remote_addr or request.ip}", settings.limit_per_ip)
+            return await self._limited(f"ip:{patient_address(request)}", settings.limit_per_ip)
 
         @bp.middleware("response")
         async def allow_clinic_origin(request: Request, resp):

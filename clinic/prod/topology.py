@@ -49,11 +49,12 @@ def main() -> None:
     topology = Topology.from_environment()
     topology.save(directory)
     if topology.behind_proxy:
-        from clinic.prod.proxy import Proxy
+        from clinic.prod.proxy import Proxy, upstream_proxies
         # nginx alone may face the network (CLINIC_PUBLIC_BIND_ADDRESS); the replicas stay on CLINIC_BIND_ADDRESS.
         Proxy(directory, topology.replica_ports, topology.host).render(
             os.environ.get("CLINIC_PUBLIC_BIND_ADDRESS") or bind_address(),
-            int(os.environ.get("CLINIC_PUBLIC_PORT", 5005)))
+            int(os.environ.get("CLINIC_PUBLIC_PORT", 5005)),
+            upstream_proxies(os.environ.get("CLINIC_UPSTREAM_PROXIES")))
 
 
 if __name__ == "__main__":

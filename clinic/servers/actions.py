@@ -2,9 +2,11 @@
 
     python -m clinic.servers.actions [--port 5055]
 
-Every call but `GET /health` must carry `Authorization: Bearer <secret>` with
-`CLINIC_ACTION_SERVER_SECRET` (Rasa sends it from endpoints.yml); anything else
-gets 401. Without a secret the server only agrees to listen on loopback.
+Every call but `GET /health`, `/ready` and `/metrics` must carry `Authorization:
+Bearer <secret>` with `CLINIC_ACTION_SERVER_SECRET` (Rasa sends it from
+endpoints.yml); anything else gets 401. /ready and /metrics (red flags by tier)
+want the monitoring token instead (clinic/metrics.py), which lets no one call an
+action. Without a secret the server only agrees to listen on loopback.
 It binds to `CLINIC_BIND_ADDRESS`.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from clinic import logs, metrics
 from clinic.servers.binding import bind_address, is_loopback
 
 logger = logging.getLogger(__name__)
-OPEN_PATHS = ("/health", "/ready", "/metrics")  # counts and yes/no only: no patient data
+OPEN_PATHS = ("/health", "/ready", "/metrics")  # no patient data; /ready and /metrics check the monitoring token
 
 
 def action_server(secret: str | None) -> Sanic:

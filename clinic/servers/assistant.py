@@ -10,7 +10,8 @@ Rasa's hot spots are fixed at start (clinic/servers/speedups.py); a
 database outage gets an honest answer (clinic/servers/resilience.py); /health,
 /ready and /metrics are served beside Rasa's own routes (clinic/metrics.py).
 `--replica N` (supervisord's process number) listens on CLINIC_RASA_FIRST_PORT + N
-(5005 by default): `make prod` runs several replicas behind nginx.
+(5005 by default): `make prod` runs several replicas behind nginx, whose word
+alone on a patient's address is believed (`trust_only_nginx`).
 Any other argument is passed to `rasa run` as it is.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import functools
 import logging
 import os
 import sys
+from pathlib import Path
 
 import jwt
 from sanic import response
@@ -83,6 +85,20 @@ def readiness_checks(app) -> dict:
     return {"model": model, "conversations": conversations, "locks": locks}
 
 
+def trust_only_nginx(environ) -> None:
+    """The patient's address (per-address rate limits) is read only from the Forwarded header that
+    carries the proxy secret nginx sends (CLINIC_PROXY_SECRET_FILE, Sanic's FORWARDED_SECRET); without
+    it, the connection's own address. X-Forwarded-For and X-Real-IP, which anyone can send, never count."""
+    for name in ("SANIC_REAL_IP_HEADER", "SANIC_PROXIES_COUNT"):
+        if environ.pop(name, None):
+            logger.warning("%s ignored: the replicas believe only nginx's Forwarded header", name)
+    if environ.get("CLINIC_PROXY_SECRET_FILE"):
+        secret = Path(environ["CLINIC_PROXY_SECRET_FILE"]).read_text().strip()
+        if not secret:
+            raise SystemExit(f"error: {environ['CLINIC_PROXY_SECRET_FILE']} is empty")
+        environ["SANIC_FORWARDED_SECRET"] = secret
+
+
 def main() -> None:
     import rasa.__main__
     import rasa.server
@@ -95,9 +111,7 @@ def main() -> None:
         # Rasa would put its coloured handler over the file's (JSON lines, deploy/logging.yml).
         import rasa.utils.io
         rasa.utils.io.configure_colored_logging = lambda level: None
-    if os.environ.get("CLINIC_TRUSTED_PROXY_HEADER"):
-        # Behind make prod's nginx only (this process, not the console): the patient's address for rate limits.
-        os.environ["SANIC_REAL_IP_HEADER"] = os.environ["CLINIC_TRUSTED_PROXY_HEADER"]
+    trust_only_nginx(os.environ)
     sys.argv = rasa_arguments(sys.argv[1:])
     rasa.__main__.main()
 

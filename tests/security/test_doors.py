@@ -74,6 +74,16 @@ def test_the_rasa_server_holds_the_secret_and_its_calls_pass(assistant):
     assert status == 200 and "name" in reply["messages"][0]["text"].lower()  # the booking form's first question
 
 
+@pytest.mark.parametrize("path", ["/metrics", "/ready"])
+def test_counts_and_readiness_are_off_without_a_monitoring_token(assistant, path):
+    """The action server's /metrics told anyone who reached it how many patients were in crisis. make run
+    sets no monitoring token (CLINIC_METRICS_TOKEN), so /metrics and /ready are off; /health still answers.
+    With a token, make prod's: tests/test_production.py."""
+    for server in ("rasa", "actions"):
+        assert requests.get(f"{assistant[server]}{path}", timeout=30).status_code == 404, server
+        assert requests.get(f"{assistant[server]}/health", timeout=30).status_code == 200, server
+
+
 def test_the_action_server_will_not_listen_openly_without_a_secret():
     env = {**os.environ, "CLINIC_BIND_ADDRESS": "0.0.0.0"}
     env.pop("CLINIC_ACTION_SERVER_SECRET", None)
