@@ -9,7 +9,7 @@ umask 077
 source "$(dirname "$0")/env.sh"
 bash scripts/setup.sh
 bash scripts/install_nginx.sh
-bash scripts/train.sh
+bash scripts/train.sh --keep-last-good   # a bad data file never stops the assistant
 source scripts/local_secrets.sh
 
 export CLINIC_HOME=$PWD
