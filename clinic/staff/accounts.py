@@ -5,7 +5,11 @@ a few, that address waits before its next try, longer after each failure. An
 account is never locked, so nobody can lock a colleague out by guessing wrong
 from elsewhere, and the real user still logs in from their own computer.
 Sessions live server-side: the cookie carries a random token, the table only
-its SHA-256, so a leaked database does not hand out sessions.
+its SHA-256, so a leaked database does not hand out sessions. A session ends
+after `idle_timeout` without its owner doing anything (a page reloading itself
+is not them) and `lifetime` after its log-in, however busy. A timed-out session
+is kept, ended, for a while, so that a form its owner sent after it is known to
+be theirs (its CSRF token) and can wait across the log-in.
 
 An admin on the clinic's server can disable an account (its password hash gets a
 "!" in front, as `passwd -l` does, so no password matches and the old one comes
@@ -63,6 +67,14 @@ def backoff(failures: int) -> timedelta:
 
 
 @dataclass(frozen=True)
+class EndedSession:
+    """A session that timed out: whose it was, its CSRF token, and why ("idle" or "lifetime")."""
+    username: str
+    csrf_token: str
+    why: str
+
+
+@dataclass(frozen=True)
 class StaffSession:
     username: str
     role: str
@@ -79,9 +91,11 @@ class StaffSession:
 
 
 class StaffAccounts:
-    def __init__(self, engine: Engine, idle_timeout: timedelta = timedelta(minutes=30)):
+    def __init__(self, engine: Engine, idle_timeout: timedelta = timedelta(minutes=30),
+                 lifetime: timedelta = timedelta(hours=12)):
         self.engine = engine
         self.idle_timeout = idle_timeout
+        self.lifetime = lifetime
 
     def create(self, username: str, password: str, role: str = "staff") -> None:
         username = username.strip().lower()
@@ -188,6 +202,9 @@ class StaffAccounts:
             if hasher.check_needs_rehash(account.password_hash):
                 db.execute(update(accounts_table).where(accounts_table.c.id == account.id)
                            .values(password_hash=hasher.hash(password)))
+            # Idle longer than a lifetime, a session has ended either way (it began before its last
+            # activity); until then a timed-out one is kept, for its owner's late form.
+            db.execute(delete(sessions_table).where(sessions_table.c.last_seen_at < now() - self.lifetime))
             token = secrets.token_urlsafe(32)
             db.execute(insert(sessions_table).values(
                 token_hash=_digest(token), username=username, csrf_token=secrets.token_urlsafe(32),
@@ -206,23 +223,41 @@ class StaffAccounts:
         if wait > timedelta(0):
             raise LoginThrottled(wait)
 
-    def session(self, token: str | None) -> StaffSession | None:
-        """The live session for a cookie token; idle sessions are ended here."""
+    def session(self, token: str | None, renew: bool = True) -> StaffSession | None:
+        """The live session for a cookie token. `renew`: its owner did something, so its idle time
+        starts again; not for a page reloading itself, or the session would never go idle."""
         if not token:
             return None
         with self.engine.begin() as db:
-            row = db.execute(
-                select(sessions_table, accounts_table.c.role)
-                .join(accounts_table, accounts_table.c.username == sessions_table.c.username)
-                .where(sessions_table.c.token_hash == _digest(token))).first()
-            if row is None:
+            row = self._row(db, token)
+            if row is None or self._why_ended(row):
                 return None
-            if now() - _aware(row.last_seen_at) > self.idle_timeout:
-                db.execute(delete(sessions_table).where(sessions_table.c.token_hash == row.token_hash))
-                return None
-            db.execute(update(sessions_table).where(sessions_table.c.token_hash == row.token_hash)
-                       .values(last_seen_at=now()))
+            if renew:
+                db.execute(update(sessions_table).where(sessions_table.c.token_hash == row.token_hash)
+                           .values(last_seen_at=now()))
             return StaffSession(row.username, row.role, row.csrf_token)
+
+    def ended(self, token: str | None) -> EndedSession | None:
+        """The session of a cookie token, if it timed out (not if it was logged out, or never was)."""
+        if not token:
+            return None
+        with self.engine.connect() as db:
+            row = self._row(db, token)
+        why = self._why_ended(row) if row else None
+        return EndedSession(row.username, row.csrf_token, why) if why else None
+
+    @staticmethod
+    def _row(db, token: str):
+        return db.execute(select(sessions_table, accounts_table.c.role)
+                          .join(accounts_table, accounts_table.c.username == sessions_table.c.username)
+                          .where(sessions_table.c.token_hash == _digest(token))).first()
+
+    def _why_ended(self, row) -> str | None:
+        if now() - _aware(row.created_at) > self.lifetime:
+            return "lifetime"
+        if now() - _aware(row.last_seen_at) > self.idle_timeout:
+            return "idle"
+        return None
 
     def log_out(self, token: str) -> None:
         with self.engine.begin() as db:

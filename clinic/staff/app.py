@@ -25,15 +25,16 @@ from clinic.staff.pages import add_pages
 from clinic.staff.reviews import ConversationReviews
 from clinic.staff.summaries import ConversationSummaries
 from clinic.staff.training import TrainAndLoad
-from clinic.staff.web import HERE, Console, add_security_and_login, open_to_all, path_segment
+from clinic.staff.web import AUTO_REFRESH, HERE, Console, add_security_and_login, open_to_all, path_segment
 from clinic.store import ClinicStore
 
 
 def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None = None) -> Sanic:
     store = ClinicStore(clinic_db_url)  # creates the staff tables too (clinic.staff.tables)
     idle = timedelta(minutes=int(os.environ.get("CLINIC_STAFF_IDLE_MINUTES", "30")))
+    lifetime = timedelta(hours=int(os.environ.get("CLINIC_STAFF_SESSION_HOURS", "12")))  # then a log-in again
     console = Console(
-        store=store, accounts=StaffAccounts(store.engine, idle), audit=AuditLog(store.engine),
+        store=store, accounts=StaffAccounts(store.engine, idle, lifetime), audit=AuditLog(store.engine),
         reviews=ConversationReviews(store.engine), ignored=IgnoredQuestions(store.engine),
         tracker=(tracker := TrackerStoreReader(tracker_db_url)),
         summaries=ConversationSummaries(store.engine, tracker),
@@ -45,6 +46,7 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
     console.templates.filters["path_segment"] = path_segment
     console.templates.filters["local"] = local  # times in the clinic's zone (CLINIC_TIME_ZONE)
     console.templates.globals["words"] = PlainWords(console.knowledge_root)  # no Rasa names on screen
+    console.templates.globals["auto_refresh"] = AUTO_REFRESH
     app = Sanic("clinic_staff_console")
     app.ctx.console = console
     add_security_and_login(app, console)

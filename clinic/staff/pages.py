@@ -232,6 +232,7 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
                       ignored=request.args.get("ignored"), csrf_token=request.ctx.staff.csrf_token)
 
     @app.post("/unanswered/ignore")
+    @trainers_only
     async def ignore_unanswered(request: Request):
         """Hides a group's questions for good ("hi", a test message): they never count as unanswered again."""
         questions = [q for q in request.form.getlist("question") or [] if q.strip()][:200]
@@ -244,6 +245,7 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         return response.redirect(f"/unanswered?{query}", status=303)
 
     @app.get("/unanswered.yml")
+    @trainers_only
     async def unanswered_export(request: Request):
         groups, _ = unanswered_groups(request)
         console.audit.record(request.ctx.staff.username, "export", "unanswered questions (NLU YAML)", address(request))

@@ -6,6 +6,7 @@ the audit log's pages and spreadsheet-safe exports.
 Requests go through http.client, which sends a path exactly as written (no
 normalising), from a chosen 127.0.0.x address (log-in back-off is per address).
 """
+import contextlib
 import csv
 import html
 import http.client
@@ -35,6 +36,7 @@ PATIENT = {"patient_name": "Ana Ruiz", "phone": "555 201 7788", "preferred_time"
            "visit_reason": "sciatica, or mail me at ana.ruiz@example.com"}
 SLASHED = ("rest/patient 42", "odd?id#1%/..x")  # Rasa's REST channel takes any sender id
 FORMULAS = ("\t=1+2", " +3+4", "\r\n@SUM(A1)", "\n-5+6")  # sender ids too: a spreadsheet skips the blanks
+UNANSWERED = "blorf zzkt wibble qqq"  # what the assistant could not answer, in a conversation of its own
 OPEN_ROUTES = {"login", "static/console.css", "health", "ready", "metrics"}  # as registered: the rest needs a log-in
 ADMIN_ROUTES = {"audit", "export/inbox.csv", "export/conversations.csv"}
 FILLERS = 60  # more conversations than one page holds
@@ -47,10 +49,12 @@ class Client:
         self.host, self.port = url.removeprefix("http://").split(":")
         self.source, self.cookies, self.csrf = source, {}, None
 
-    def call(self, method: str, path: str, form: dict | None = None):
+    def call(self, method: str, path: str, form: dict | None = None, headers: dict | None = None):
         connection = http.client.HTTPConnection(self.host, int(self.port), timeout=60,
                                                 source_address=(self.source, 0))
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if form is not None:
             body = urlencode(form)
@@ -70,13 +74,13 @@ class Client:
     def get(self, path):
         return self.call("GET", path)
 
-    def post(self, path, form=None, csrf=True):
-        return self.call("POST", path, {**({"csrf_token": self.csrf} if csrf else {}), **(form or {})})
+    def post(self, path, form=None, csrf=True, headers=None):
+        return self.call("POST", path, {**({"csrf_token": self.csrf} if csrf else {}), **(form or {})}, headers)
 
-    def log_in(self, name: str, password: str | None = None):
+    def log_in(self, name: str, password: str | None = None, headers: dict | None = None):
         token = csrf_token(self.get("/login"))
         answer = self.call("POST", "/login", {"username": name, "password": password or PASSWORDS[name],
-                                              "csrf_token": token})
+                                              "csrf_token": token}, headers)
         if answer.status == 303:
             self.csrf = csrf_token(self.get("/conversations"))
         return answer
@@ -106,7 +110,8 @@ def site(tmp_path_factory):
     tracker = sqlite_tracker_store(workdir / "rasa.db")
     save_conversations(tracker, {"web-booking": booking,
                                  **{cid: Chat("2026-11-12").patient("does it hurt?", "faq") for cid in SLASHED},
-                                 **{cid: Chat("2026-11-13").patient("hi", "greet") for cid in FORMULAS}})
+                                 **{cid: Chat("2026-11-13").patient("hi", "greet") for cid in FORMULAS},
+                                 "web-unanswered": Chat("2026-11-14").patient(UNANSWERED, "nlu_fallback")})
     copy_conversation(tracker.engine, "web-booking", [f"filler-{n:02d}" for n in range(FILLERS)])
     store = ClinicStore(clinic_url)
     reference = store.submit("booking", "web-booking", PATIENT, [])[0].reference
@@ -115,6 +120,14 @@ def site(tmp_path_factory):
     accounts.create("admin", PASSWORDS["admin"], "admin")
     accounts.create("sam", PASSWORDS["sam"], "staff")
     accounts.create("tina", PASSWORDS["tina"], "trainer")
+    with served_console(workdir, clinic_url, tracker_url) as url:
+        yield {"url": url, "store": store, "reference": reference, "slashed_reference": slashed_reference,
+               "conversation": "web-booking", "app": staff_console(clinic_url, tracker_url)}
+
+
+@contextlib.contextmanager
+def served_console(workdir, clinic_url: str, tracker_url: str):
+    """`python -m clinic.staff serve` on a free port over these databases; yields its address."""
     env = {**os.environ, "CLINIC_DB_URL": clinic_url, "CLINIC_TRACKER_DB_URL": tracker_url}
     port = free_port()
     with open(workdir / "console.log", "w") as log:
@@ -123,8 +136,7 @@ def site(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{url}/login", server)
-        yield {"url": url, "store": store, "reference": reference, "slashed_reference": slashed_reference,
-               "conversation": "web-booking", "app": staff_console(clinic_url, tracker_url)}
+        yield url
     finally:
         server.terminate()
         server.wait(30)
@@ -220,7 +232,7 @@ def test_staff_still_open_every_staff_page(site):
     assert staff.log_in("sam").status == 303
     gettable = {route.path for route in site["app"].router.routes if "GET" in route.methods}
     for registered, path in every_route(site):
-        if registered in gettable - admin_routes(site) - OPEN_ROUTES:
+        if registered in gettable - admin_routes(site) - trainer_routes(site) - OPEN_ROUTES:
             assert staff.get(path).status == 200, path
 
 
@@ -357,7 +369,7 @@ def test_the_conversation_list_has_pages_that_keep_the_filters(site):
         pages += 1
         assert links(page, rel="prev")
     seen += conversation_links(page)
-    assert pages == 2 and len(seen) == len(set(seen)) == FILLERS + 1 + len(SLASHED) + len(FORMULAS)
+    assert pages == 2 and len(seen) == len(set(seen)) == FILLERS + 1 + len(SLASHED) + len(FORMULAS) + 1
     assert len(conversation_links(staff.get("/conversations?intent=faq"))) == len(SLASHED)
 
 
@@ -370,3 +382,23 @@ def test_an_exported_id_cannot_start_a_formula_after_blanks(site):
     cells = [row["conversation"] for row in csv.DictReader(io.StringIO(exported.text))]
     assert len(cells) == len(FORMULAS)
     assert all(cell.startswith("'") for cell in cells), cells
+
+
+# --- Unanswered questions: hiding them for good and exporting them is teaching ------------------
+
+def test_only_trainers_and_admins_ignore_or_export_unanswered_questions(site):
+    staff, trainer = Client(site["url"], "127.0.0.42"), Client(site["url"], "127.0.0.42")
+    assert staff.log_in("sam").status == 303 and trainer.log_in("tina").status == 303
+    page = staff.get("/unanswered")
+    assert page.status == 200 and UNANSWERED in page.text  # staff still read what went unanswered ...
+    assert "/unanswered.yml" not in page.text and "/unanswered/ignore" not in page.text  # ... with no button to hide it
+    assert staff.get("/unanswered.yml").status == 403
+    assert staff.post("/unanswered/ignore", {"question": UNANSWERED}).status == 403
+    assert UNANSWERED in staff.get("/unanswered").text  # nothing was hidden
+
+    page = trainer.get("/unanswered")
+    assert 'href="/unanswered.yml?' in page.text and 'action="/unanswered/ignore"' in page.text
+    exported = trainer.get("/unanswered.yml")
+    assert exported.status == 200 and f"- {UNANSWERED}" in exported.text
+    assert trainer.post("/unanswered/ignore", {"question": UNANSWERED}).status == 303
+    assert UNANSWERED not in staff.get("/unanswered").text
