@@ -21,7 +21,7 @@ find_python() {
 }
 
 stamp=.venv/.setup-stamp
-want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.lock requirements-meaning.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   :
 else
@@ -37,6 +37,8 @@ else
   echo "==> Installing pinned dependencies (a few minutes the first time)"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "pip==24.0"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+    -r requirements-meaning.lock
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
   echo "$want" > "$stamp"
 fi
