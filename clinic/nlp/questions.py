@@ -13,6 +13,7 @@ around a question does not pull the answer to another topic.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -154,3 +155,24 @@ def _tail(clause: Clause) -> tuple[str, list[str]] | None:
         return None
     start = cuts[-1] + 1
     return " ".join(clause.words[start:]), clause.lemmas[start:]
+
+
+def asks_something(text: str) -> bool:
+    """Whether a message reads as a question about something: a question mark, or a sentence or
+    clause that opens with a question word, and at least two words ("do you open on sundays",
+    "my son hurt his back, does it hurt"), not "what?" or "hmm"."""
+    words = [_bare(w) for w in text.split() if any(c.isalnum() for c in w)]
+    if len(words) < 2:
+        return False
+    pieces = [p for p in re.split(r"[,.;!?\n]+", text) if p.strip()] or [text]
+    return any(_asks([Word(w, w, 0, 0) for w in piece.split()], piece) for piece in pieces) or \
+        text.rstrip().endswith("?")
+
+
+def elliptical(words: list[str]) -> bool:
+    """A short follow-up naming only a new aspect ("and the day after?", "what about my shoulder")."""
+    bare = [_bare(w) for w in words if any(c.isalnum() for c in w)]
+    if not bare or len(bare) > settings()["elliptical_most_words"]:
+        return False
+    plain = " ".join(bare) + " "
+    return any(plain.startswith(opener + " ") for opener in settings()["elliptical_openers"])

@@ -30,6 +30,7 @@ BATCH = 100  # conversations whose events are read from the store at a time
 FALLBACK_RESPONSES = {"utter_rephrase", "utter_default"}
 OUT_OF_SCOPE_RESPONSES = {"utter_out_of_scope"}
 NOT_IN_ARTICLE_PREFIX = "utter_faq/ask_clinic_"
+NOT_IN_ARTICLE_RESPONSE = "utter_not_in_article"  # a readable question no topic answers (actions/scope.py)
 SUBMIT_ACTIONS = {"action_submit_booking": "booking", "action_submit_callback": "callback"}
 FLAGS = {
     "crisis": "Crisis",
@@ -180,7 +181,7 @@ def unanswered_reason(response: str | None) -> str | None:
         return "fallback"
     if response in OUT_OF_SCOPE_RESPONSES:
         return "out of scope"
-    if response and response.startswith(NOT_IN_ARTICLE_PREFIX):
+    if response and (response == NOT_IN_ARTICLE_RESPONSE or response.startswith(NOT_IN_ARTICLE_PREFIX)):
         return "not in the article"
     return None
 

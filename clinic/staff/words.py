@@ -26,6 +26,7 @@ INTENTS = {
     "other_language": "another language", "nlu_fallback": "not understood",
 }
 RESPONSES = {"rephrase": "asked to say it another way", "default": "asked to say it another way",
+             "not_in_article": "told the article does not cover it",
              "out_of_scope": "outside the clinic's field", "crisis": "crisis help given",
              "red_flag_emergency": "emergency advice given", "red_flag_urgent": "urgent advice given"}
 
