@@ -2,7 +2,7 @@
 tuning half and the blind half, each reported apart, confident wrong answers and false alarms
 counted apart. Starts the three processes of `make run` on free ports, as the tests do.
 
-    python bench/strangers.py [models/clinic.tar.gz]
+    python bench/strangers.py [--tuning] [-v]   (-v: the tuning half's misses, one by one)
 """
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from local_servers import running_assistant, start_smtp_server  # noqa: E402
 
 
 def main() -> None:
-    from clinic.quality.strangers import SETS, evaluate, table
+    from clinic.quality.strangers import SETS, evaluate, misses, table
     from clinic.quality.whole_message import widget_conversations
 
-    model = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "models" / "clinic.tar.gz")
+    model = ROOT / "models" / "clinic.tar.gz"
     smtp, _ = start_smtp_server()
     with tempfile.TemporaryDirectory() as workdir:
         clinic_env = {"CLINIC_DB_URL": f"sqlite:///{workdir}/clinic.db", "CLINIC_SMTP_HOST": "127.0.0.1",
@@ -29,8 +29,12 @@ def main() -> None:
         with running_assistant(model, Path(workdir), clinic_env,
                                extra_env={"CLINIC_WEB_LIMIT_PER_IP": "10000/minute"}) as servers:
             for name, path in SETS.items():
+                if "--tuning" in sys.argv and "blind" in name:
+                    continue
+                results = evaluate(widget_conversations(servers["channel"]), path)
                 print(f"{name} ({path.relative_to(ROOT)}):")
-                print("\n".join(table(evaluate(widget_conversations(servers["channel"]), path))), flush=True)
+                shown = table(results) + (misses(results) if "-v" in sys.argv and "blind" not in name else [])
+                print("\n".join(shown), flush=True)
     smtp.stop()
 
 

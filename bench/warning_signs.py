@@ -4,7 +4,8 @@ For every phrasing it computes how close it comes to a warning sign by meaning, 
 grid of (threshold, margin), prints the recall of crisis and emergency phrasings and the false
 alarms on ordinary phrasings (the knowledge base's examples and the held-out set) and on idioms
 and hyperbole (the safety tests' traps), all from tuning sets: the strangers' tuning half
-(tests/strangers.yml) and the safety net's tests/red_flags.yml and tests/crisis_emergencies.yml.
+(tests/strangers.yml), tests/calm_tuning.yml and the safety net's tests/red_flags.yml and
+tests/crisis_emergencies.yml.
 Never the blind halves. The rules find most of the crisis phrasings anyway: this measures the
 layer alone, which only speaks when the rules found nothing.
 
@@ -37,14 +38,16 @@ def sets() -> dict[str, list[str]]:
     red_flags = yaml.safe_load((ROOT / "tests" / "red_flags.yml").read_text())
     strangers_path = ROOT / "tests" / "strangers.yml"
     strangers = yaml.safe_load(strangers_path.read_text()) if strangers_path.exists() else {}
+    calm = yaml.safe_load((ROOT / "tests" / "calm_tuning.yml").read_text())
     calm_questions = [i["text"] for key in ("article_questions", "not_in_article") for i in strangers.get(key) or []]
     return {
         "crisis": texts(crisis_tests["crisis"]) + texts(strangers.get("crisis")),
         "emergency": texts(crisis_tests["emergency"]) + texts(red_flags["emergency"]) + texts(strangers.get("emergency")),
         # The knowledge base's own examples are the layer's calm bank: only unseen phrasings count.
         "ordinary": [t for intent, t in knowledge.examples(HELD_OUT) if intent != "red_flag"]
-        + texts(strangers.get("ordinary")) + calm_questions,
-        "idioms": texts(crisis_tests["traps"]) + texts(red_flags["negations"]) + texts(strangers.get("idioms")),
+        + texts(strangers.get("ordinary")) + calm_questions + texts(calm["ordinary"]),
+        "idioms": texts(crisis_tests["traps"]) + texts(red_flags["negations"]) + texts(strangers.get("idioms"))
+        + texts(calm["idioms"]),
     }
 
 

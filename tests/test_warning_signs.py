@@ -51,9 +51,9 @@ def test_idioms_denials_and_questions_stay_calm(signs, message):
 
 
 def test_a_long_message_is_read_sentence_by_sentence():
-    assert parts_of("My back hurts. I gave my tools away, won't need them.")[1:] == [
-        "My back hurts.", "I gave my tools away,", "won't need them.", "My back hurts. I gave my tools away,",
-        "I gave my tools away, won't need them."]
+    parts = parts_of("My back hurts. I gave my tools away, won't need them, ever.")
+    assert "I gave my tools away, won't need them," in parts  # a sign said over a comma
+    assert "My back hurts." not in parts and "won't need them, ever." not in parts  # under 5 words: the whole only
 
 
 def test_without_the_encoder_the_safety_net_runs_on_its_rules(tmp_path):

@@ -101,14 +101,18 @@ class LinearAnswerSelector(LinearComponent):
     def _follow_up(self, message: Message, ranking: Ranking, words: list[questions.Word], topic: str,
                    confident: float) -> Ranking:
         sure_alone = ranking[0][1] >= confident
-        if sure_alone and ranking[0][0] not in settings()["pronoun_not_about"]:
+        # "and the day after?" may read as a topic of its own alone, yet it names an aspect of the one
+        # before: it is read with that topic too, and the surer reading wins.
+        elliptical = questions.elliptical([w.text for w in words])
+        if sure_alone and not elliptical and ranking[0][0] not in settings()["pronoun_not_about"]:
             # "and the symptoms?": a clear answer, though alone the intent reads as unclear
             self._make_it_a_question(message, ranking[0][1])
             return ranking
-        texts = with_topic([w.text for w in words], topic, pronoun_only=sure_alone)
-        lemmas = with_topic([w.lemma for w in words], topic, pronoun_only=sure_alone)
+        pronoun_only = sure_alone and not elliptical
+        texts = with_topic([w.text for w in words], topic, pronoun_only=pronoun_only)
+        lemmas = with_topic([w.lemma for w in words], topic, pronoun_only=pronoun_only)
         key, confidence = self._classify([(" ".join(texts), lemmas)])[0] if texts else ("", 0.0)
-        if confidence < confident:
+        if confidence < confident or (elliptical and sure_alone and confidence <= ranking[0][1]):
             if sure_alone:
                 self._make_it_a_question(message, ranking[0][1])
             return ranking

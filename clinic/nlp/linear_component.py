@@ -36,6 +36,7 @@ class LinearComponent(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {"C": text_model.TextModelSettings.C, "char_ngrams": list(text_model.TextModelSettings.char_ngrams),
                 "calibration_folds": 0, "concepts": text_model.TextModelSettings.concepts,
+                "meaning_weight": text_model.TextModelSettings.meaning_weight,
                 # Part of the config so that Rasa's training cache notices a changed thesaurus.
                 "thesaurus": text_model.concepts_fingerprint()}
 

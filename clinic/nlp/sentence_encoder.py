@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -26,10 +27,14 @@ logger = logging.getLogger(__name__)
 DIMENSIONS = 512
 
 
+CACHED = 4096  # texts whose vectors are kept: a message is read by several components in one turn
+
+
 class SentenceEncoder:
     def __init__(self, model) -> None:
         self._model = model
         self._lock = threading.Lock()  # one forward pass at a time: its buffers are shared
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(len(texts), 512) float32, each row of length 1 (a blank text: zeros)."""
@@ -38,6 +43,20 @@ class SentenceEncoder:
         with self._lock:
             vectors = np.asarray(self._model.encode([text or " " for text in texts]), dtype=np.float32)
         return vectors.reshape(len(texts), DIMENSIONS)
+
+    def vectors(self, texts: list[str]) -> np.ndarray:
+        """`encode`, remembering the latest texts: the intent model, the answer model and the safety
+        net read the same message in one turn."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._recent))
+        for text, vector in zip(missing, self.encode(missing)):
+            self._recent[text] = vector
+        rows = []
+        for text in texts:
+            self._recent.move_to_end(text)
+            rows.append(self._recent[text])
+        while len(self._recent) > CACHED:
+            self._recent.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, DIMENSIONS), dtype=np.float32)
 
 
 @lru_cache(maxsize=1)

@@ -21,13 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-import yaml
-
 import numpy as np
+import yaml
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
+
+from clinic.nlp import sentence_encoder
 
 Sample = tuple[str, Sequence[str]]  # (text as typed, lemmas of its tokens)
 CONCEPTS_FILE = Path(__file__).with_name("concepts.yml")
@@ -47,6 +49,9 @@ class TextModelSettings:
     # How many times a concept counts: 2 lets a new topic's shared idea ("concept:exercise")
     # outweigh the words it shares with an older topic ("after dry needling").
     concept_weight: int = 1
+    # How much the sentence's meaning counts (clinic/nlp/sentence_encoder.py): its 512 numbers, times
+    # this, beside the words and letters. 0: words and letters alone.
+    meaning_weight: float = 0.0
 
     @classmethod
     def from_config(cls, config: dict) -> TextModelSettings:
@@ -56,7 +61,8 @@ class TextModelSettings:
         return cls(C=float(config.get("C", cls.C)),
                    char_ngrams=tuple(config.get("char_ngrams", cls.char_ngrams)),
                    calibration_folds=int(config.get("calibration_folds", cls.calibration_folds)),
-                   concepts=concepts, concept_weight=int(config.get("concept_weight", cls.concept_weight)))
+                   concepts=concepts, concept_weight=int(config.get("concept_weight", cls.concept_weight)),
+                   meaning_weight=float(config.get("meaning_weight", cls.meaning_weight)))
 
 
 def load_concepts(path: Path = CONCEPTS_FILE) -> dict[str, list[tuple[str, ...]]]:
@@ -145,16 +151,36 @@ class CharGrams:
         return char_grams(sample, self.sizes)
 
 
+class SentenceMeaning(BaseEstimator, TransformerMixin):
+    """Each sample's sentence vector, times `weight`: the meaning beside the words. Without the
+    encoder (it failed to load, with a warning), zeros: the words and letters decide alone."""
+
+    def __init__(self, weight: float = 1.0) -> None:
+        self.weight = weight
+
+    def fit(self, samples, labels=None) -> SentenceMeaning:
+        return self
+
+    def transform(self, samples) -> np.ndarray:
+        encoder = sentence_encoder.shared()
+        if encoder is None:
+            return np.zeros((len(samples), sentence_encoder.DIMENSIONS))
+        return encoder.vectors([text for text, _ in samples]).astype(np.float64) * self.weight
+
+
 def build(settings: TextModelSettings, smallest_class: int) -> Pipeline:
     """An untrained model; calibrated when every class has enough examples for its folds."""
     classifier = LogisticRegression(C=settings.C, max_iter=5000, class_weight="balanced")
     if settings.calibration_folds > 1 and smallest_class >= settings.calibration_folds:
         classifier = CalibratedClassifierCV(classifier, method="sigmoid", cv=settings.calibration_folds)
-    features = FeatureUnion([
+    blocks = [
         ("words", TfidfVectorizer(analyzer=WordGrams(load_concepts(), settings.concepts == "replace",
                                                      settings.concept_weight), sublinear_tf=True)),
         ("letters", TfidfVectorizer(analyzer=CharGrams(settings.char_ngrams), sublinear_tf=True)),
-    ])
+    ]
+    if settings.meaning_weight > 0:
+        blocks.append(("meaning", SentenceMeaning(settings.meaning_weight)))
+    features = FeatureUnion(blocks)
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
@@ -173,10 +199,14 @@ class QuickScorer:
     vectoriser, then the multinomial logistic regression's softmax."""
 
     def __init__(self, model: Pipeline) -> None:
-        self.blocks, offset = [], 0
-        for _, vectorizer in model.named_steps["features"].transformer_list:
-            self.blocks.append((vectorizer.analyzer, vectorizer.vocabulary_, vectorizer.idf_, offset))
-            offset += len(vectorizer.vocabulary_)
+        self.blocks, self.meaning, offset = [], None, 0
+        for _, block in model.named_steps["features"].transformer_list:
+            if isinstance(block, SentenceMeaning):
+                self.meaning = (block, offset)
+                offset += sentence_encoder.DIMENSIONS
+                continue
+            self.blocks.append((block.analyzer, block.vocabulary_, block.idf_, offset))
+            offset += len(block.vocabulary_)
         classifier = model.named_steps["classifier"]
         self.weights = np.ascontiguousarray(classifier.coef_.T)  # one row per feature
         self.intercept = classifier.intercept_
@@ -189,9 +219,10 @@ class QuickScorer:
         return (len(model.steps) == 2 and isinstance(classifier, LogisticRegression) and isinstance(union, FeatureUnion)
                 and len(classifier.classes_) > 2 and classifier.multi_class in ("auto", "multinomial")
                 and classifier.solver != "liblinear" and union.transformer_weights is None
-                and all(isinstance(v, TfidfVectorizer) and v.sublinear_tf and v.use_idf and v.norm == "l2"
-                        and not v.binary and v.dtype == np.float64 and callable(v.analyzer)
-                        for _, v in union.transformer_list))
+                and all(isinstance(v, SentenceMeaning) or (
+                    isinstance(v, TfidfVectorizer) and v.sublinear_tf and v.use_idf and v.norm == "l2"
+                    and not v.binary and v.dtype == np.float64 and callable(v.analyzer))
+                    for _, v in union.transformer_list))
 
     def probabilities(self, sample: Sample) -> np.ndarray:
         features, values = [], []
@@ -210,6 +241,9 @@ class QuickScorer:
         scores = self.intercept.copy()
         if features:
             scores += np.concatenate(values) @ self.weights[np.concatenate(features)]
+        if self.meaning:
+            block, offset = self.meaning
+            scores += block.transform([sample])[0] @ self.weights[offset:offset + sentence_encoder.DIMENSIONS]
         scores = np.exp(scores - scores.max())
         return scores / scores.sum()
 

@@ -22,6 +22,7 @@ from clinic.nlp.red_flags import RedFlag
 from clinic.nlp.sentence_encoder import SentenceEncoder
 
 SIGNS_FILE = Path(__file__).with_name("warning_signs.yml")
+PART_WORDS = 5  # a shorter clause is read only within the message: "I need to plan." is no plan to die
 SENTENCE_END = re.compile(r"(?<=[.!?;,])\s+|\n+|\s+(?:but|and then|and now|so)\s+", re.IGNORECASE)
 
 
@@ -44,7 +45,7 @@ def parts_of(text: str) -> list[str]:
     clauses = [p.strip() for p in SENTENCE_END.split(text) if p and p.strip()]
     pieces = clauses + [f"{a} {b}" for a, b in zip(clauses, clauses[1:])]
     whole = text.strip()
-    return [whole] + list(dict.fromkeys(p for p in pieces if p != whole and len(p.split()) >= 3))
+    return [whole] + list(dict.fromkeys(p for p in pieces if p != whole and len(p.split()) >= PART_WORDS))
 
 
 class WarningSigns:
@@ -65,7 +66,7 @@ class WarningSigns:
         parts = parts_of(text)
         if not parts or not parts[0]:
             return None
-        vectors = self.encoder.encode(parts)
+        vectors = self.encoder.vectors(parts)
         to_signs, to_calm = vectors @ self.exemplars.T, vectors @ self.calm.T
         margins = to_signs.max(axis=1) - to_calm.max(axis=1)
         best = int(np.argmax(margins))

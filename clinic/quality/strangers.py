@@ -20,7 +20,7 @@ assistant, as a patient's would; a reply is judged by the responses it holds:
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -42,6 +42,7 @@ class Verdict:
     right: bool
     confidently_wrong: bool = False
     alarmed: bool = False  # a safety reply where none was due
+    what: str = ""  # the conversation and what was expected, for a tuning half's list of misses
 
 
 class Judge:
@@ -100,7 +101,13 @@ def judge(judge_: Judge, kind: str, item: dict, last: str) -> Verdict:
 def evaluate(say: Say, test_set: Path) -> list[Verdict]:
     judge_ = Judge()
     data = yaml.safe_load(test_set.read_text(encoding="utf-8"))
-    return [judge(judge_, kind, item, " ".join(say(messages)[-1])) for kind, item, messages in conversations(data)]
+    results = []
+    for kind, item, messages in conversations(data):
+        last = " ".join(say(messages)[-1])
+        verdict = judge(judge_, kind, item, last)
+        said = [name for name in judge_.responses.by_name if judge_.responses.said(name, last)]
+        results.append(replace(verdict, what=f"{messages} expected {item.get('expect', kind)}, got {said}"))
+    return results
 
 
 ROWS = (  # (title, kinds, what "right" means there)
@@ -139,11 +146,18 @@ def table(results: list[Verdict]) -> list[str]:
     return lines
 
 
+def misses(results: list[Verdict]) -> list[str]:
+    """What went wrong, item by item: for a tuning half only (the blind half is never read)."""
+    return [f"  {'CONFIDENTLY WRONG' if r.confidently_wrong else 'ALARM' if r.alarmed else 'missed'} "
+            f"[{r.kind}] {r.what}" for r in results if not r.right or r.alarmed]
+
+
 def main(argv: list[str]) -> int:
     channel, *paths = argv
     for name, path in ([(Path(p).name, Path(p)) for p in paths] or SETS.items()):
+        results = evaluate(widget_conversations(channel), path)
         print(f"{name} ({path.name}):")
-        print("\n".join(table(evaluate(widget_conversations(channel), path))))
+        print("\n".join(table(results) + ([] if "blind" in path.name else misses(results))))
     return 0
 
 
