@@ -21,8 +21,9 @@ def project(tmp_path, trained_model):
     copy = tmp_path / "clinic"
     for name in ("data", "scripts", "deploy"):
         shutil.copytree(PROJECT_ROOT / name, copy / name)
-    for name in ("config.yml", "domain.yml", "credentials.yml", "requirements.lock", "pyproject.toml"):
-        shutil.copy(PROJECT_ROOT / name, copy / name)
+    for file in PROJECT_ROOT.iterdir():  # the settings, locks and project files (no databases, secrets or logs)
+        if file.is_file() and file.suffix in (".yml", ".lock", ".toml"):
+            shutil.copy(file, copy / file.name)
     for shared in (".venv", "spacy_pipeline", "clinic", "actions"):
         (copy / shared).symlink_to(PROJECT_ROOT / shared)
     (copy / "models").mkdir()

@@ -2,6 +2,7 @@
 runs). Read as systemd reads them, each unit with the clinic-.service.d drop-in: one user per service,
 models/ writable by the trainer alone, Rasa's API secret only where it is needed, and hardened."""
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -90,6 +91,9 @@ def test_only_the_trainer_can_write_the_models_and_rasas_cache():
     replicas = services()["clinic-rasa@.service"]
     assert "--model models/clinic.tar.gz" in last(replicas, "ExecStart")
     assert "clinic-models" in words(replicas, "SupplementaryGroups")  # reads what the trainer writes
+    console = services()["clinic-staff-console.service"]  # its "Train and load" starts the trainer's unit
+    assert shlex.split(" ".join(console["Environment"])).count(
+        "CLINIC_TRAIN_COMMAND=systemctl start --wait clinic-train.service") == 1  # systemd's quoting, as a shell's
 
 
 def test_rasas_api_secret_is_read_only_by_the_units_that_use_it():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from clinic.store import now
 
-COMMAND = 'clinic model train-and-load; echo "EXIT $?"'  # the developers' command, output and all
+DEVELOPERS_COMMAND = "clinic model train-and-load"  # output and all
 SHOWN_LINES = 40
 
 
@@ -51,10 +51,17 @@ class TrainAndLoad:
             return False
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("w") as log:
-            process = subprocess.Popen(["bash", "-c", COMMAND], cwd=self.project, stdout=log,
+            process = subprocess.Popen(["bash", "-c", f'{command()}; echo "EXIT $?"'], cwd=self.project, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=True)
         self.status.write_text(json.dumps({"pid": process.pid, "by": username, "at": now().isoformat()}))
         return True
+
+
+def command() -> str:
+    """What a run runs: the developers' command here; under systemd the trainer's own unit
+    (CLINIC_TRAIN_COMMAND="systemctl start --wait clinic-train.service"), the one service that may
+    write models/ (deploy/systemd/README.md)."""
+    return os.environ.get("CLINIC_TRAIN_COMMAND") or DEVELOPERS_COMMAND
 
 
 def _alive(pid: int) -> bool:
