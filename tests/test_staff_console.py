@@ -1,5 +1,6 @@
 """The staff console end to end: patients chat through the widget's channel,
 then staff log in (real server, real browser) and work what came in."""
+import contextlib
 import os
 import re
 import shutil
@@ -59,6 +60,14 @@ console_knowledge = {}  # console URL -> the copy of data/ and tests/ its correc
 
 @pytest.fixture(scope="module")
 def console(assistant, patients, tmp_path_factory):
+    with serving_console(assistant, tmp_path_factory, assistant["clinic_env"]["CLINIC_DB_URL"]) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving_console(assistant, tmp_path_factory, clinic_db_url):
+    """The console on the assistant's conversations, its clinic database at `clinic_db_url`, with
+    the three accounts of PASSWORDS; its corrections land in a copy of data/ and tests/."""
     knowledge = tmp_path_factory.mktemp("knowledge")  # corrections land in a copy, never in this checkout
     shutil.copytree(PROJECT_ROOT / "data", knowledge / "data")
     shutil.copy(PROJECT_ROOT / "domain.yml", knowledge / "domain.yml")
@@ -70,7 +79,7 @@ def console(assistant, patients, tmp_path_factory):
     shutil.copy(PROJECT_ROOT / "config.yml", knowledge / "config.yml")
     for shared in (".venv", "spacy_pipeline", "clinic"):
         (knowledge / shared).symlink_to(PROJECT_ROOT / shared)
-    env = {**os.environ, "CLINIC_DB_URL": assistant["clinic_env"]["CLINIC_DB_URL"],
+    env = {**os.environ, "CLINIC_DB_URL": clinic_db_url,
            "CLINIC_TRACKER_DB_URL": f"sqlite:///{assistant['tracker_store']}", "CLINIC_KNOWLEDGE_ROOT": str(knowledge),
            "CLINIC_RUN_DIR": str(knowledge / "run"), "CLINIC_RASA_URL": assistant["rasa"],
            "CLINIC_API_JWT_SECRET": API_SECRET, "CLINIC_TIME_ZONE": "America/Chicago"}
@@ -83,11 +92,14 @@ def console(assistant, patients, tmp_path_factory):
     server = subprocess.Popen([sys.executable, "-m", "clinic.staff", "serve", "--port", str(port)], env=env,
                               cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    wait_for(f"{url}/login", server)
-    console_knowledge[url] = knowledge
-    yield url
-    server.terminate()
-    server.wait(30)
+    try:
+        wait_for(f"{url}/login", server)
+        console_knowledge[url] = knowledge
+        yield url
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
 
 
 class FromAddress(requests.adapters.HTTPAdapter):

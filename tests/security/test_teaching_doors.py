@@ -18,7 +18,7 @@ from clinic.faq.check import check
 from clinic.faq.topics import faq_topics
 from clinic.faq.writing import WriteRefused, cleaned, read_training_data, replace_file, trained_examples
 from patient_channel import chat, new_session
-from test_staff_console import console, console_knowledge, logged_in, patients, teacher  # noqa: F401 (fixtures)
+from test_staff_console import console_knowledge, logged_in, serving_console, teacher
 
 INVISIBLE = "does the soreness \uffff last long after the needles"  # U+FFFF: nothing shows on screen
 MARKUP = 'my leg hurts [a lot]{"oops"} after needling'  # Rasa's entity markup, with JSON it cannot read
@@ -53,12 +53,20 @@ def crafted(assistant):
 
 
 @pytest.fixture(scope="module")
-def trainer_at(console, crafted):  # noqa: F811 (the console fixture)
+def console(assistant, tmp_path_factory):
+    """A console of its own (its own accounts and clinic database) on the assistant's conversations."""
+    database = tmp_path_factory.mktemp("teaching") / "clinic.db"
+    with serving_console(assistant, tmp_path_factory, f"sqlite:///{database}") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def trainer_at(console, crafted):
     web, token = logged_in(console, "admin", address="127.0.0.62")
     return web, token, teacher(console, crafted, web, token)
 
 
-def test_a_taught_message_a_file_cannot_hold_leaves_every_file_readable_by_rasa(console, crafted,  # noqa: F811
+def test_a_taught_message_a_file_cannot_hold_leaves_every_file_readable_by_rasa(console, crafted,
                                                                                 trainer_at):
     knowledge = console_knowledge[console]
     web, _, correct = trainer_at
@@ -84,7 +92,7 @@ def test_a_taught_message_a_file_cannot_hold_leaves_every_file_readable_by_rasa(
     assert web.get(f"{console}/conversations/{crafted['invisible']}").status_code == 200  # titles re-read data/
 
 
-def test_markup_cannot_smuggle_another_topics_example_in(console, crafted, trainer_at):  # noqa: F811
+def test_markup_cannot_smuggle_another_topics_example_in(console, crafted, trainer_at):
     knowledge = console_knowledge[console]
     before = {path: path.read_bytes() for path in (knowledge / "data").rglob("*.yml")}
     _, _, correct = trainer_at
@@ -101,7 +109,7 @@ def test_markup_written_by_hand_into_another_topic_fails_the_knowledge_base_chec
     assert any("is an example of faq/" in problem and "faq/is_it_safe" in problem for problem in check(tmp_path).problems)
 
 
-def test_a_conversation_saved_as_a_test_keeps_the_patients_dollar_words_as_typed(console, crafted,  # noqa: F811
+def test_a_conversation_saved_as_a_test_keeps_the_patients_dollar_words_as_typed(console, crafted,
                                                                                trainer_at):
     from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
     from rasa.shared.utils.io import read_yaml_file
@@ -119,7 +127,7 @@ def test_a_conversation_saved_as_a_test_keeps_the_patients_dollar_words_as_typed
     assert read_yaml_file(path)["stories"] == stories
 
 
-def test_an_unreadable_knowledge_base_leaves_the_console_open_and_teaching_says_why(console, crafted,  # noqa: F811
+def test_an_unreadable_knowledge_base_leaves_the_console_open_and_teaching_says_why(console, crafted,
                                                                                    trainer_at):
     knowledge = console_knowledge[console]
     broken = knowledge / "data" / "faq" / "zz_mended_by_hand.yml"
