@@ -23,7 +23,7 @@ def test_a_question_no_topic_answers_gets_the_honest_reply(reply, message):
 
 
 def test_words_with_no_question_still_get_the_rephrase_prompt(reply):
-    said, responses = reply("blorf zzkt wibble")
+    said, responses = reply("glorp vrrm thwack")  # not the console tests' own unanswered words
     assert responses.said("utter_rephrase", said) and not responses.said("utter_not_in_article", said)
 
 

@@ -4,6 +4,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -70,6 +71,10 @@ def test_make_run_after_a_broken_data_file_still_answers_patients(project):
         assert "needle" in " ".join(m.get("text") or "" for m in reply["messages"]).lower()
         status, _, reply = chat(channel, session, "I want to kill myself")  # the safety net, on the same model
         assert "988" in " ".join(m.get("text") or "" for m in reply["messages"])
+        log = project / "make-run.log"
+        deadline = time.time() + 60  # supervise.sh repeats the warning once it sees the channel answer
+        while "serving the last good model" not in log.read_text() and time.time() < deadline:
+            time.sleep(1)
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGTERM)  # supervisord stops what it started
