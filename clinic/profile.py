@@ -1,4 +1,5 @@
-"""The clinic's facts (name, clinician, contact, hours, emergency number, crisis line).
+"""The clinic's facts (name, clinician, contact, hours, emergency number, crisis line, and the
+optional facts patients ask about: parking, insurance, prices, referral, languages).
 
 Read once from `profile.yml`, overridable per field by `CLINIC_<FIELD>`
 environment variables. Placeholders are written in [square brackets].
@@ -13,6 +14,11 @@ from pathlib import Path
 import yaml
 
 PROFILE_FILE = Path(__file__).with_name("profile.yml")
+# Facts answered by a topic of their own (data/faq/clinic_facts.yml; hours and address are in
+# utter_clinic_contact): each also goes into a slot
+# `clinic_fact_<field>` that is empty while the field is a placeholder, so the topic's answer is
+# the honest "the clinic can tell you" variation until the clinic fills it in.
+FACTS = ("parking", "insurance", "prices", "referral", "languages")
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,11 @@ class ClinicProfile:
     crisis_line: str
     crisis_line_name: str
     crisis_line_es: str
+    parking: str
+    insurance: str
+    prices: str
+    referral: str
+    languages: str
 
     def placeholders(self) -> list[str]:
         """Fields the clinic has not filled in yet."""
@@ -35,7 +46,10 @@ class ClinicProfile:
 
     def as_slots(self) -> dict[str, str]:
         """Profile values under the slot names the responses use, e.g. {clinic_phone}."""
-        return {f"clinic_{f.name}": getattr(self, f.name) for f in fields(self)}
+        slots = {f"clinic_{f.name}": getattr(self, f.name) for f in fields(self)}
+        facts = {f"clinic_fact_{name}": None if is_placeholder(getattr(self, name)) else getattr(self, name)
+                 for name in FACTS}
+        return {**slots, **facts}
 
 
 def is_placeholder(value: str) -> bool:

@@ -9,7 +9,8 @@ def test_defaults_come_from_the_article_or_are_marked_placeholders():
     assert profile.name == "Movement Chiropractic & Sports Clinic"
     assert profile.clinician == "Dr. Drew Hunt"
     assert profile.emergency_number == "911"
-    assert set(profile.placeholders()) == {"phone", "email", "address", "hours", "website"}
+    assert set(profile.placeholders()) == {"phone", "email", "address", "hours", "website",
+                                           "parking", "insurance", "prices", "referral", "languages"}
 
 
 def test_environment_overrides_a_field():

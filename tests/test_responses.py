@@ -45,7 +45,7 @@ def test_uses_only_known_slots(response):
 
 
 def test_questions_the_article_does_not_answer_admit_it_and_say_how_to_reach_the_clinic():
-    answers = [r for r in RESPONSES if r.name.startswith("utter_faq/ask_clinic_")]
+    answers = [r for r in RESPONSES if r.name.startswith("utter_faq/ask_clinic_") and r.source == "not in the article"]
     assert len(answers) >= 6
     for answer in answers:
         assert answer.text.startswith("I don't have information") or answer.text.startswith(
@@ -82,3 +82,33 @@ def test_a_safety_reply_must_read_at_grade_six():
                                "complication. Immediately telephone emergency services.", "red flag safety rules",
                                (), Path("x.yml"))
     assert any("at most 6" in p for p in answer_problems(wordy))
+
+
+def test_the_clinics_own_facts_are_told_once_filled_in_and_admitted_until_then():
+    """Parking, insurance, prices, referral, languages: the honest reply while the profile's field is a
+    placeholder (slot empty), the clinic's words once it is filled in, chosen by Rasa's own NLG."""
+    import asyncio
+
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from clinic import PROJECT_ROOT
+    from clinic.profile import FACTS, load_profile
+
+    domain = Domain.load([str(PROJECT_ROOT / "domain.yml"), str(PROJECT_ROOT / "data")])
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    topics = {"parking": "clinic_parking", "insurance": "ask_clinic_insurance", "prices": "ask_clinic_price",
+              "referral": "clinic_referral", "languages": "clinic_languages"}
+    assert set(topics) == set(FACTS)
+    empty = load_profile(environ={})
+    filled = load_profile(environ={f"CLINIC_{name.upper()}": f"the {name} words" for name in FACTS})
+    for name, topic in topics.items():
+        for profile, expected in ((empty, "The clinic can tell you" if name not in ("insurance", "prices")
+                                   else "I don't have information"), (filled, f"the {name} words")):
+            tracker = DialogueStateTracker.from_events("fact", [SlotSet(k, v) for k, v in profile.as_slots().items()],
+                                                       slots=domain.slots)
+            reply = asyncio.run(nlg.generate(f"utter_faq/{topic}", tracker, "rest"))
+            assert expected in reply["text"], (topic, reply["text"])
+            assert getattr(empty, name) not in reply["text"]  # never a placeholder shown as a fact

@@ -30,8 +30,7 @@ def test_the_encoder_gives_the_same_unit_vectors_for_the_same_text_and_reads_mea
 
 
 @pytest.mark.parametrize("message, tier", [
-    pytest.param("honestly the kids would have an easier time if i was out of the picture", "crisis",
-                 marks=pytest.mark.xfail(strict=True, reason="a known miss: 0.49 close to 'burden', under 0.55")),
+    ("honestly the kids would have an easier time if i was out of the picture", "crisis"),
     ("i sat down last night and wrote a letter to each of my children for afterwards", "crisis"),
     ("i dont see the point in anything anymore, nothing is ever going to change", "crisis"),
     ("ever since monday i cant feel it when i wipe after the toilet", "emergency"),

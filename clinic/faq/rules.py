@@ -21,10 +21,15 @@ MAX_SENTENCE_WORDS = 25
 MIN_EXAMPLES = 10
 ARTICLE_NUMBERS = {"10", "15"}  # needles stay in for about 10 to 15 minutes
 NOT_IN_ARTICLE = "not in the article"
+PROFILE = "clinic profile"  # an answer that gives one of the clinic's own facts (clinic/profile.py FACTS)
+FACT_SLOT = re.compile(r"\{clinic_fact_[a-z_]+\}")
 # Placeholders are measured with values of a realistic length.
 SAMPLE_VALUES = {
     "clinic_phone": "555 201 7700", "clinic_email": "hello@clinic.com", "clinic_address": "12 Main Street",
     "clinic_hours": "Monday to Friday, 8 to 6", "clinic_website": "clinic.com",
+    "clinic_fact_parking": "free parking behind the building", "clinic_fact_insurance": "most major plans",
+    "clinic_fact_prices": "a first visit is $90", "clinic_fact_referral": "you do not need one",
+    "clinic_fact_languages": "English and Spanish",
     "patient_name": "Ana Ruiz", "contact": "+15552017788", "preferred_time": "Tuesday morning",
     "visit_reason": "sciatica", "patient_status": "new", "callback_question": "the price", "reference": "MC-7K4Q9P",
 }
@@ -63,7 +68,10 @@ def answer_problems(response: Response) -> list[str]:
         problems.append(f"{response.name}: {len(parts)} sentences (write {SENTENCES[0]} to {SENTENCES[1]})")
     elif max(len(s.split()) for s in parts) > MAX_SENTENCE_WORDS:
         problems.append(f"{response.name}: a sentence is longer than {MAX_SENTENCE_WORDS} words")
-    if response.name.startswith("utter_faq/ask_clinic_"):
+    if response.name.startswith("utter_faq/") and response.source == PROFILE:
+        if not FACT_SLOT.search(text):
+            problems.append(f"{response.name}: a '{PROFILE}' answer gives a clinic fact ({{clinic_fact_...}})")
+    elif response.name.startswith("utter_faq/ask_clinic_"):
         if response.source != NOT_IN_ARTICLE:
             problems.append(f"{response.name}: source must be '{NOT_IN_ARTICLE}'")
     elif response.name.startswith("utter_faq/"):
