@@ -412,8 +412,6 @@ def test_secrets_are_referenced_never_written(rendered, overlay):
     assert not [d for d in docs if d["kind"] == "Secret"]
     for path in KUSTOMIZE.rglob("kustomization.yaml"):
         assert "secretGenerator" not in path.read_text(), path
-    referenced = set(re.findall(r"secretName: (\S+)|name: (clinic-[a-z-]+), key:", rendered[overlay].read_text()))
-    names = {a or b for a, b in referenced}
     pods = "\n".join(yaml.safe_dump(p) for p in workloads(docs).values())
     secret_refs = set(re.findall(r"secretKeyRef:\n\s+key: [\w-]+\n\s+name: ([\w-]+)", pods))
     secret_refs |= set(re.findall(r"secretName: ([\w-]+)", pods))
@@ -421,7 +419,6 @@ def test_secrets_are_referenced_never_written(rendered, overlay):
     guide = (ROOT / "docs" / "kubernetes.md").read_text()
     for name in secret_refs | {"clinic-widget-tls", "clinic-console-tls"}:
         assert name in guide, f"docs/kubernetes.md does not say how to create {name}"
-    assert names
 
 
 # ---------------------------------------------------------------------------------------------
