@@ -3,6 +3,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash scripts/setup.sh
+bash scripts/deploy_tools.sh   # kubectl, kubernetes-validate, hadolint, checkov for tests/test_deploy.py
 
 quietly() {  # run a command, show its output only when it fails
   local log; log=$(mktemp)
