@@ -363,6 +363,49 @@ def test_a_replica_killed_under_load_costs_no_patient_a_message_and_doubles_no_t
         "each conversation stores exactly the messages answered, in order"
 
 
+def test_a_replica_killed_in_the_middle_of_a_turn_holding_its_lock(prod):
+    """The turn waits in the action server (its submit on a locked table) when its replica is killed: nothing of
+    it was saved, so nginx's second try runs it afresh on the other replica, once the dead replica's lock on the
+    conversation lapses (TICKET_LOCK_LIFETIME, 20 s). The patient gets the reference after that delay; the
+    request is stored once, the turn once."""
+    from listening import calls_being_answered
+
+    session = new_session(prod.channel)
+    for message in BOOKING_UP_TO_THE_NAME + BOOKING_DETAILS:
+        say(prod, session, message)
+    engine = create_engine(prod.db_url)
+    blocker = engine.connect()
+    held = blocker.begin()
+    blocker.execute(text("lock table clinic_requests in access exclusive mode"))
+    answer, confirm = {}, str(uuid.uuid4())
+    patient = threading.Thread(target=lambda: answer.update(
+        reply=chat(prod.channel, session, "yes send it", message_id=confirm)))
+    started = time.monotonic()
+    patient.start()
+    try:
+        for _ in range(120):  # the replica answering it: the one with nginx's call open (no keepalive)
+            busy = [n for n, url in enumerate(prod.replicas)
+                    if calls_being_answered(prod.pid(f"rasa:rasa-{n}"), int(url.rsplit(":", 1)[1]))]
+            if len(busy) == 1:
+                break
+            time.sleep(0.25)
+        assert len(busy) == 1, busy
+        time.sleep(1)  # into the action server's submit
+        killed = prod.kill(f"rasa:rasa-{busy[0]}")
+    finally:
+        held.rollback()
+        blocker.close()
+    patient.join(90)
+    status, _, reply = answer["reply"]
+    waited = time.monotonic() - started
+    print(f"killed mid-turn: status {status} after {waited:.1f} s")
+    stored = requests_of(prod, session)
+    assert status == 200 and len(stored) == 1 and stored[0].reference in reply["messages"][0]["text"], reply
+    assert [turn for turn in stored_turns(prod, [session["session_id"]])[session["session_id"]]
+            if turn[0] == confirm] == [(confirm, "yes send it")]
+    prod.wait_restarted(f"rasa:rasa-{busy[0]}", killed, prod.replicas[busy[0]])
+
+
 def test_the_action_server_killed_during_a_booking_submit(prod):
     """Killed while its submit waits on a lock on the requests table: the patient hears it did not go, and after the
     action server is back a second "yes" stores the request exactly once."""
