@@ -31,6 +31,8 @@ REPLY_SECONDS = Histogram("clinic_reply_seconds", "Time from a patient's message
 FALLBACKS = Counter("clinic_fallbacks_total", "Replies asking the patient to rephrase (unanswered)")
 REFUSALS = Counter("clinic_refusals_total", "Calls refused, by HTTP status (401, 403, 413, 429)",
                    ["service", "status"])
+REPEATED_MESSAGES = Counter("clinic_repeated_messages_total",
+                            "Patient messages sent again (a retry) and answered with the reply already given")
 FAILED_REPLIES = Counter("clinic_failed_replies_total", "Messages answered with the 'something went wrong' text")
 
 # The action server.

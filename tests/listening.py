@@ -37,3 +37,15 @@ def listening_addresses(pid: int) -> list[str]:
             if fields[3] == LISTEN and fields[9] in inodes:
                 found.append(_address(fields[1]))
     return found
+
+
+def calls_being_answered(pid: int, port: int) -> int:
+    """How many connections to `port` the process `pid` holds open (established): the calls it is answering."""
+    inodes = _socket_inodes(pid)
+    count = 0
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01" and fields[9] in inodes and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count

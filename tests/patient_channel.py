@@ -33,8 +33,10 @@ def new_session(channel, source="127.0.0.1"):
     return session
 
 
-def chat(channel, session, message, source="127.0.0.1"):
-    return call(f"{channel}/sessions/{session['session_id']}/messages", "POST", {"message": message},
+def chat(channel, session, message, source="127.0.0.1", message_id=None):
+    """`message_id`: the widget's id for the message (the same on every retry of it)."""
+    body = {"message": message, **({"message_id": message_id} if message_id else {})}
+    return call(f"{channel}/sessions/{session['session_id']}/messages", "POST", body,
                 token=session["token"], source=source)
 
 

@@ -11,6 +11,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from sqlalchemy import create_engine, text
 from clinic import PROJECT_ROOT
 from clinic.profile import clinic_profile
 from local_servers import require_postgres
-from patient_channel import chat, new_session
+from patient_channel import call, chat, new_session
 from clinic.metrics import monitoring_headers
 from production import METRICS_TOKEN, is_ready, monitoring, production_topology, supervised_programs
 
@@ -258,6 +260,150 @@ def test_a_replica_killed_mid_conversation_is_not_noticed_by_the_patient(prod):
     assert status == 200 and "when would you like to come in" in reply.lower(), reply
     prod.wait_restarted("rasa:rasa-1", killed, prod.replicas[1])
     assert patient_messages(prod, session)[-3:] == ["I'd like to book an appointment", "Ana Ruiz", "555 201 7788"]
+
+
+def stored_turns(prod, session_ids) -> dict[str, list[tuple[str, str]]]:
+    """{conversation: [(message id, text) of each patient turn stored, in order]}."""
+    with create_engine(prod.tracker_url).connect() as db:
+        rows = db.execute(text("select sender_id, data from events where type_name = 'user' "
+                               "and sender_id = any(:ids) order by id"), {"ids": list(session_ids)}).all()
+    turns = {session_id: [] for session_id in session_ids}
+    for row in rows:
+        event = json.loads(row.data)
+        turns[row.sender_id].append((event.get("message_id"), event["text"]))
+    return turns
+
+
+def test_a_message_sent_again_to_the_other_replica_gets_its_reply_and_no_second_turn(prod):
+    """The widget's message id, stored with the turn in PostgreSQL, is found by the other replica; sent to both
+    at once, the Redis lock makes one wait for the other's turn and answer with its reply."""
+    session = new_session(prod.channel)
+    channels = [f"{url}/webhooks/clinic_web" for url in prod.replicas]
+    once = str(uuid.uuid4())
+    status, _, first = chat(channels[0], session, "does dry needling hurt?", message_id=once)
+    assert status == 200 and "pinch" in first["messages"][0]["text"]
+    assert chat(channels[1], session, "does dry needling hurt?", message_id=once)[2] == first
+
+    together, answers = str(uuid.uuid4()), []
+    senders = [threading.Thread(target=lambda c=c: answers.append(
+        chat(c, session, "what is sciatica", message_id=together))) for c in channels * 2]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(60)
+    assert [status for status, _, _ in answers] == [200] * 4 and all(a[2] == answers[0][2] for a in answers)
+    assert stored_turns(prod, [session["session_id"]])[session["session_id"]] == [
+        (once, "does dry needling hurt?"), (together, "what is sciatica")]
+
+
+KILL_TEST_QUESTIONS = ["/greet", "does dry needling hurt?", "how many sessions will I need", "what causes sciatica",
+                       "is dry needling safe", "what is the price of a session"]
+
+
+def test_a_replica_killed_under_load_costs_no_patient_a_message_and_doubles_no_turn(prod):
+    """Four patients chat as fast as replies come (a new conversation every six messages, each from an address
+    of its own: the per-address limit) while each replica in turn is killed (-9) and restarted by supervisord.
+    Messages cut off by a kill are sent again by nginx (the test's patients never resend), and the channel
+    answers them once. Every message answered, every conversation's stored turns exactly the messages sent."""
+    stop, lock = threading.Event(), threading.Lock()
+    answered: dict[str, list[tuple[str, str]]] = {}  # conversation: [(message id, text) answered 200]
+    failed, slowest, addresses = [], [0.0], iter(range(10**6))
+
+    def patient():
+        while not stop.is_set():
+            with lock:
+                source = f"127.0.1.{next(addresses) % 250 + 1}"
+            try:
+                status, _, session = call(f"{prod.channel}/sessions", "POST", source=source)
+            except Exception as error:  # no answer at all (connection reset, timeout)
+                status, session = type(error).__name__, None
+            if status != 201:
+                failed.append(("new conversation", status))
+                continue
+            answered[session["session_id"]] = []
+            for question in KILL_TEST_QUESTIONS:
+                message_id, started = str(uuid.uuid4()), time.monotonic()
+                try:
+                    status, _, _ = chat(prod.channel, session, question, source=source, message_id=message_id)
+                except Exception as error:
+                    status = type(error).__name__
+                slowest[0] = max(slowest[0], time.monotonic() - started)
+                if status == 200:
+                    answered[session["session_id"]].append((message_id, question))
+                else:
+                    failed.append((question, status))
+                if stop.is_set():
+                    break
+
+    patients = [threading.Thread(target=patient) for _ in range(4)]
+    for thread in patients:
+        thread.start()
+    try:
+        for n, program in enumerate(("rasa:rasa-0", "rasa:rasa-1")):
+            time.sleep(3)
+            killed = prod.kill(program)
+            prod.wait_restarted(program, killed, prod.replicas[n])
+        time.sleep(2)
+    finally:
+        stop.set()
+        for thread in patients:
+            thread.join(90)
+    stored = stored_turns(prod, answered)
+    sent = sum(len(messages) for messages in answered.values()) + len(failed)
+    doubled = sum(count - 1 for turns in stored.values() for count in Counter(turns).values() if count > 1)
+    lost = sum(1 for conversation, messages in answered.items() for m in messages if m not in stored[conversation])
+    resent = [line for line in (prod.log_dir / "nginx.log").read_text().splitlines()
+              if line.startswith("{") and ", " in json.loads(line)["upstream"]]
+    print(f"kill -9 under load: {sent} messages in {len(answered)} conversations, {len(failed)} failed, "
+          f"{doubled} doubled, {lost} lost; {len(resent)} calls sent again by nginx; slowest {slowest[0]:.1f} s")
+    assert sent > 100
+    assert failed == []
+    assert doubled == 0 and lost == 0
+    assert all(turns == answered[conversation] for conversation, turns in stored.items()), \
+        "each conversation stores exactly the messages answered, in order"
+
+
+def test_a_replica_killed_in_the_middle_of_a_turn_holding_its_lock(prod):
+    """The turn waits in the action server (its submit on a locked table) when its replica is killed: nothing of
+    it was saved, so nginx's second try runs it afresh on the other replica, once the dead replica's lock on the
+    conversation lapses (TICKET_LOCK_LIFETIME, 20 s). The patient gets the reference after that delay; the
+    request is stored once, the turn once."""
+    from listening import calls_being_answered
+
+    session = new_session(prod.channel)
+    for message in BOOKING_UP_TO_THE_NAME + BOOKING_DETAILS:
+        say(prod, session, message)
+    engine = create_engine(prod.db_url)
+    blocker = engine.connect()
+    held = blocker.begin()
+    blocker.execute(text("lock table clinic_requests in access exclusive mode"))
+    answer, confirm = {}, str(uuid.uuid4())
+    patient = threading.Thread(target=lambda: answer.update(
+        reply=chat(prod.channel, session, "yes send it", message_id=confirm)))
+    started = time.monotonic()
+    patient.start()
+    try:
+        for _ in range(120):  # the replica answering it: the one with nginx's call open (no keepalive)
+            busy = [n for n, url in enumerate(prod.replicas)
+                    if calls_being_answered(prod.pid(f"rasa:rasa-{n}"), int(url.rsplit(":", 1)[1]))]
+            if len(busy) == 1:
+                break
+            time.sleep(0.25)
+        assert len(busy) == 1, busy
+        time.sleep(1)  # into the action server's submit
+        killed = prod.kill(f"rasa:rasa-{busy[0]}")
+    finally:
+        held.rollback()
+        blocker.close()
+    patient.join(90)
+    status, _, reply = answer["reply"]
+    waited = time.monotonic() - started
+    print(f"killed mid-turn: status {status} after {waited:.1f} s")
+    stored = requests_of(prod, session)
+    assert status == 200 and len(stored) == 1 and stored[0].reference in reply["messages"][0]["text"], reply
+    assert [turn for turn in stored_turns(prod, [session["session_id"]])[session["session_id"]]
+            if turn[0] == confirm] == [(confirm, "yes send it")]
+    prod.wait_restarted(f"rasa:rasa-{busy[0]}", killed, prod.replicas[busy[0]])
 
 
 def test_the_action_server_killed_during_a_booking_submit(prod):

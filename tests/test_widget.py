@@ -155,6 +155,77 @@ def test_a_reply_arriving_while_closed_shows_an_unread_badge(page):
     expect(last_answer(page)).to_contain_text("sciatic nerve")
 
 
+def test_a_reply_lost_on_its_way_is_asked_for_again_and_shown_once(page, assistant):
+    """The turn ran and was stored, then its answer was lost (a replica died before it left, an nginx
+    502): the widget sends the message again with the same id, says it is still sending meanwhile, and
+    shows the reply once; the conversation holds one turn."""
+    open_chat(page)
+    bodies, held = [], []
+
+    def lost_then_held(route):
+        bodies.append(json.loads(route.request.post_data))
+        if len(bodies) == 1:
+            route.fetch()  # the server answers, the patient never gets it
+            route.fulfill(status=502, content_type="text/html", body="<h1>502 Bad Gateway</h1>")
+        else:
+            held.append(route)
+
+    page.route("**/messages", lost_then_held)
+    ask(page, "does dry needling hurt?")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the message is sent again"
+    expect(page.get_by_role("status")).to_contain_text("Still sending your message")
+    held[0].continue_()
+    answers = page.locator(".clinic-chat__message--assistant")
+    expect(answers).to_have_count(2)
+    expect(answers.last).to_contain_text("pinch")
+    expect(page.get_by_role("status")).to_be_hidden()
+    expect(page.locator(".clinic-chat__message--notice")).to_have_count(0)
+    assert len(bodies) == 2 and bodies[0] == bodies[1] and len(bodies[0]["message_id"]) >= 32
+    page.unroute("**/messages")
+    page.reload()  # the conversation as stored: the question once, its answer once
+    expect(page.locator(".clinic-chat__message--patient")).to_have_text(["does dry needling hurt?"])
+    expect(page.locator(".clinic-chat__message--assistant")).to_have_count(2)
+    ask_and_wait(page, "what causes sciatica")  # the next message has an id of its own
+    assert len({body["message_id"] for body in bodies}) == 1
+
+
+def test_a_new_chat_and_its_messages_get_through_a_few_failed_calls(page):
+    failures = {"sessions": 1, "messages": 2}  # no answer, then nginx's 504; then through
+
+    def failing(kind):
+        def handle(route):
+            if failures[kind]:
+                failures[kind] -= 1
+                if kind == "sessions" or failures[kind]:
+                    return route.abort("connectionreset")
+                return route.fulfill(status=504, body="")
+            route.continue_()
+        return handle
+
+    page.route("**/sessions", failing("sessions"))
+    page.route("**/messages", failing("messages"))
+    open_chat(page)
+    ask(page, "is dry needling safe?")
+    expect(page.locator(".clinic-chat__message--assistant")).to_have_count(2)
+    expect(last_answer(page)).to_contain_text("safe")
+    assert failures == {"sessions": 0, "messages": 0}
+
+
+def test_a_message_never_answered_is_given_back_to_the_patient(page):
+    open_chat(page)
+    calls = []
+    page.route("**/messages", lambda route: (calls.append(1), route.fulfill(status=502, body="")))
+    ask(page, "what is dry needling")
+    expect(page.get_by_role("status")).to_contain_text("Still sending your message")
+    expect(page.locator(".clinic-chat__message--notice")).to_contain_text("cannot reach the clinic", timeout=15000)
+    expect(page.get_by_label("Type your question")).to_have_value("what is dry needling")
+    assert len(calls) == 4  # the first call and three retries, about 7 s in all
+
+
 def injected(page):
     return page.evaluate("""() => {
         const chat = document.querySelector('.clinic-chat');

@@ -14,6 +14,11 @@
  * data-remember="device" keeps it across tabs and restarts (localStorage) for
  * sites that want that and are not used on shared computers.
  *
+ * Each message carries an id of its own (`message_id`), the same on every retry:
+ * a message that a dead or silent server left unanswered is sent again a few
+ * times, with growing waits, and the channel answers a repeated id with the
+ * reply it already gave. Meanwhile the patient sees "Still sending".
+ *
  * Plain JS, no framework, no inline script or style (works under
  * `script-src 'self'; style-src 'self'`). Every text, from the patient or the
  * assistant, becomes DOM text nodes: only **bold**, line breaks, lists and
@@ -38,12 +43,17 @@
     log: "Conversation",
     replies: "Suggested replies",
     typing: "The assistant is typing",
+    stillSending: "Still sending your message\u2026",
     unread: "unread",
     offline: data.offlineMessage ||
       "Sorry, the chat cannot reach the clinic right now. Please try again in a moment."
   };
   var LINK_PROTOCOLS = ["https:", "tel:", "mailto:"];
   var HIDDEN_GREETING = "/greet";  // asks the assistant for its greeting; not shown as a patient message
+  var RETRY_DELAYS = [1000, 2000, 4000];  // waits before sending a message again, then the offline notice
+  var ATTEMPT_MS = 40 * 1000;  // an answer not in by then is asked for again (longer than nginx's 30 s a replica)
+  var SLOW_MS = 8 * 1000;  // "Still sending" after this long without an answer
+  var RETRIED_STATUSES = [502, 503, 504];  // no server answered; a refusal or an honest failure is not retried
 
   var botUrl = (data.botUrl || "").replace(/\/+$/, "");
   var api = botUrl + "/webhooks/clinic_web";
@@ -159,6 +169,8 @@
   typing.hidden = true;
   for (var i = 0; i < 3; i++) { typing.appendChild(el("span", "clinic-chat__dot")).setAttribute("aria-hidden", "true"); }
   typing.appendChild(el("span", "clinic-chat__hidden-text", LABELS.typing));
+  var stillSending = typing.appendChild(el("span", "clinic-chat__sending", LABELS.stillSending));
+  stillSending.hidden = true;
 
   var replies = panel.appendChild(el("div", "clinic-chat__replies"));
   replies.setAttribute("role", "group");
@@ -246,22 +258,54 @@
     }
   }
 
+  // Resolves with the answer, whatever its status; rejects when none came (network, ATTEMPT_MS).
   function request(method, path, body, token) {
     var headers = { "Content-Type": "application/json" };
     if (token) { headers.Authorization = "Bearer " + token; }
-    return fetch(api + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller && window.setTimeout(function () { controller.abort(); }, ATTEMPT_MS);
+    var done = function () { window.clearTimeout(timer); };
+    return fetch(api + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined,
+                               signal: controller ? controller.signal : undefined })
       .then(function (resp) {
         return resp.json().catch(function () { return {}; }).then(function (json) {
           return { status: resp.status, ok: resp.ok, json: json };
         });
-      });
+      })
+      .then(function (answer) { done(); return answer; }, function (failure) { done(); throw failure; });
   }
 
-  function ensureSession() {
+  // `attempt()` until it is answered, again after each wait in RETRY_DELAYS when no server
+  // answered (it is the same message each time: the channel answers a repeat with its first reply).
+  function persistently(attempt) {
+    var tries = 0;
+    function once() {
+      return attempt().then(function (answer) {
+        if (!answer.ok) { throw answer; }
+        return answer;
+      }).catch(function (failure) {
+        var unanswered = !failure || failure.status === undefined || RETRIED_STATUSES.indexOf(failure.status) >= 0;
+        if (!unanswered || tries >= RETRY_DELAYS.length) { throw failure; }
+        stillSending.hidden = false;
+        var wait = RETRY_DELAYS[tries++];
+        return new Promise(function (resolve) { window.setTimeout(resolve, wait); }).then(once);
+      });
+    }
+    return once();
+  }
+
+  function newMessageId() {
+    var cryptography = window.crypto;
+    if (cryptography.randomUUID) { return cryptography.randomUUID(); }  // secure contexts (https, localhost)
+    return Array.prototype.map.call(cryptography.getRandomValues(new Uint8Array(16)), function (byte) {
+      return (byte + 256).toString(16).slice(1);
+    }).join("");
+  }
+
+  function ensureSession() {  // starting one twice costs nothing: a session is only a signed token
     var current = session();
     if (current) { return Promise.resolve(current); }
-    return request("POST", "/sessions").then(function (answer) {
-      if (!answer.ok) { throw answer; }
+    return persistently(function () { return request("POST", "/sessions"); }).then(function (answer) {
       return touch(answer.json);
     });
   }
@@ -271,9 +315,13 @@
     addMessage("notice", (failure && failure.json && failure.json.message) || LABELS.offline);
   }
 
+  var slowTimer = null;
   function setBusy(value) {
     busy = value;
     typing.hidden = !value;
+    stillSending.hidden = true;
+    window.clearTimeout(slowTimer);
+    if (value) { slowTimer = window.setTimeout(function () { stillSending.hidden = false; }, SLOW_MS); }
   }
 
   // Sends `text`; shows `shown` (a quick reply's title) as the patient's words. A message
@@ -290,11 +338,13 @@
     var hidden = text === HIDDEN_GREETING;
     showReplies([]);
     setBusy(true);
+    var message = { message: text, message_id: newMessageId() };
     ensureSession().then(function (current) {
-      return request("POST", "/sessions/" + encodeURIComponent(touch(current).session_id) + "/messages",
-                     { message: text }, current.token);
+      return persistently(function () {
+        return request("POST", "/sessions/" + encodeURIComponent(touch(current).session_id) + "/messages",
+                       message, current.token);
+      });
     }).then(function (answer) {
-      if (!answer.ok) { throw answer; }
       showAssistant(answer.json.messages || []);
     }).catch(function (failure) {
       if (!hidden && !shown) { input.value = input.value || text; }  // the patient's words are not lost

@@ -5,7 +5,9 @@ Routes, under /webhooks/clinic_web/:
   POST /sessions/<id>/messages          -> {"messages": [...]}           Authorization: Bearer <token>
   GET  /sessions/<id>/history           -> {"messages": [...]}           the visitor's own transcript
   DELETE /sessions/<id>                 -> 204                           "End chat": the token stops working
-Unlike Rasa's `rest` channel the browser never picks the conversation id, every
+A message carries the widget's id for it (`message_id`): sent again (a retry through
+nginx or the widget, on any replica) it gets the reply already given, never a second
+turn (once.py). Unlike Rasa's `rest` channel the browser never picks the conversation id, every
 message is checked against its signed token, messages are capped in length and
 cleaned, "/commands" pass only as offered quick replies, callers are rate
 limited (429) and only the clinic's own origins get CORS.
@@ -26,6 +28,7 @@ from sanic.request import Request
 
 from clinic import logs, metrics
 from clinic.channel.circuit_breaker import circuit_breaker
+from clinic.channel.once import earlier_replies, handle_once, message_id_of
 from clinic.channel.patient_text import as_sent, clean, offered_payloads
 from clinic.channel.rate_limits import RateLimit, rate_limiter
 from clinic.channel.revocations import RevokedSessions
@@ -63,6 +66,19 @@ def refusal(status: int, reason: str, headers: dict | None = None, **values) -> 
         metrics.REFUSALS.labels("channel", str(status)).inc()
     message = channel_messages()[reason].format(**values)
     return response.json({"error": reason, "message": message}, status=status, headers=headers)
+
+
+def assistant_replies(messages: list[dict]) -> list[dict]:
+    """What the widget shows of the assistant's messages (the collector's, or stored `bot` events)."""
+    replies = []
+    for m in messages:
+        buttons = m.get("buttons") or (m.get("data") or {}).get("buttons")
+        if m.get("text") or buttons:
+            replies.append({"from": "assistant", "text": m.get("text") or "", "buttons": quick_replies(buttons)})
+    if not replies:  # never silence: say so, with the ways to get help
+        logger.error("no reply to a message in conversation %s", logs.conversation.get())
+        replies = [{"from": "assistant", "text": channel_messages()["no_reply"], "buttons": []}]
+    return replies
 
 
 def patient_address(request: Request) -> str:
@@ -179,6 +195,7 @@ class ClinicWebInput(InputChannel):
                 body = request.json if request.content_type.startswith("application/json") else None
             except Exception:  # broken JSON gets the same polite answer as no text
                 body = None
+            message_id = message_id_of(body)
             text = body.get("message") if isinstance(body, dict) else None
             text = clean(text) if isinstance(text, str) else ""
             if len(text) > settings.max_message_length:
@@ -188,6 +205,9 @@ class ClinicWebInput(InputChannel):
             except Exception as error:
                 logger.warning("could not read conversation %s before its message: %s", session_id, type(error).__name__)
                 tracker = None
+            earlier = earlier_replies((e.as_dict() for e in tracker.events) if tracker else [], message_id)
+            if earlier is not None:
+                return repeated(earlier)
             if text.startswith("/"):
                 text = as_sent(text, self._offered(tracker))
             if not text:
@@ -198,12 +218,15 @@ class ClinicWebInput(InputChannel):
             collector = ReplyCollector()
             circuit_breaker.watch(request.app.ctx.agent.processor)
             try:
-                await on_new_message(UserMessage(text, collector, session_id, input_channel=self.name(),
-                                                 metadata={TOPIC_METADATA_KEY: topic} if topic else None))
+                earlier = await handle_once(request.app.ctx.agent, UserMessage(
+                    text, collector, session_id, input_channel=self.name(), message_id=message_id,
+                    metadata={TOPIC_METADATA_KEY: topic} if topic else None), message_id)
             except (Exception, asyncio.CancelledError, TurnNotCompleted) as error:  # said so, never silence
                 logger.error("message for %s failed: %s", session_id, type(error).__name__)
                 metrics.FAILED_REPLIES.inc()
                 return refusal(500, "failed")
+            if earlier is not None:  # sent again while its first turn ran (on this replica or another)
+                return repeated(earlier)
             seconds = time.monotonic() - started
             unanswered = bool(FALLBACK_RESPONSES.intersection(collector.responses))
             metrics.MESSAGES.inc()
@@ -212,12 +235,13 @@ class ClinicWebInput(InputChannel):
             # What was said stays out of the log: which responses, how long, whether unanswered.
             logger.info("replied", extra={"responses": [r for r in collector.responses if r],
                                           "ms": round(seconds * 1000), "unanswered": unanswered})
-            replies = [{"from": "assistant", "text": m.get("text") or "", "buttons": quick_replies(m.get("buttons"))}
-                       for m in collector.messages if m.get("text") or m.get("buttons")]
-            if not replies:  # never silence: say so, with the ways to get help
-                logger.error("no reply to a message in conversation %s", session_id)
-                replies = [{"from": "assistant", "text": channel_messages()["no_reply"], "buttons": []}]
-            return response.json({"messages": replies})
+            return response.json({"messages": assistant_replies(collector.messages)})
+
+        def repeated(events: list[dict]) -> response.HTTPResponse:
+            metrics.REPEATED_MESSAGES.inc()
+            logger.info("message sent again: the reply already given", extra={
+                "responses": [(e.get("metadata") or {}).get("utter_action") for e in events]})
+            return response.json({"messages": assistant_replies(events)})
 
         @bp.route("/sessions/<session_id:str>/history", methods=["GET", "OPTIONS"])
         async def history(request: Request, session_id: str):
