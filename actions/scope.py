@@ -1,6 +1,8 @@
 """Honest scope: an unsure message that clearly asks something ("do you have parking?", "is it ok
 on eliquis?") is told the article does not cover it, with the clinic's contact details; the
-rephrase prompt is for messages with no readable question ("blorf zzkt", "hmm").
+rephrase prompt is for messages with no readable question ("blorf zzkt", "hmm"). A message the risk
+guard found naming a risk with no topic of its own ("and for my daughter? she is 12") is about
+something the article does not cover, however it is worded.
 """
 from typing import Any, Dict, List, Text
 
@@ -9,6 +11,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from clinic.nlp.questions import asks_something
+from clinic.nlp.risk_guard import RISK_KEY
 
 
 class ActionRephraseOrSayNotCovered(Action):
@@ -19,5 +22,7 @@ class ActionRephraseOrSayNotCovered(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
-        dispatcher.utter_message(response="utter_not_in_article" if asks_something(text) else "utter_rephrase")
+        named_a_risk = bool(tracker.latest_message.get(RISK_KEY))
+        dispatcher.utter_message(response="utter_not_in_article" if named_a_risk or asks_something(text)
+                                 else "utter_rephrase")
         return []

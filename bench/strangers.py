@@ -2,7 +2,8 @@
 tuning half and the blind half, each reported apart, confident wrong answers and false alarms
 counted apart. Starts the three processes of `make run` on free ports, as the tests do.
 
-    python bench/strangers.py [--tuning] [-v]   (-v: the tuning half's misses, one by one)
+    python bench/strangers.py [--tuning] [-v] [--set PATH ...]
+      -v: the tuning half's misses, one by one; --set: these sets instead (tuning sets only)
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def main() -> None:
                       "CLINIC_MAIL_TO": "desk@clinic.test"}
         with running_assistant(model, Path(workdir), clinic_env,
                                extra_env={"CLINIC_WEB_LIMIT_PER_IP": "10000/minute"}) as servers:
-            for name, path in SETS.items():
+            chosen = [Path(a) for a, flag in zip(sys.argv[2:], sys.argv[1:]) if flag == "--set"]
+            for name, path in ({p.name: p.resolve() for p in chosen} or SETS).items():
                 if "--tuning" in sys.argv and "blind" in name:
                     continue
                 results = evaluate(widget_conversations(servers["channel"]), path)

@@ -35,7 +35,7 @@ from clinic.channel.revocations import RevokedSessions
 from clinic.channel.sessions import PatientSessions, SessionRefused
 from clinic.channel.settings import ChannelSettings
 from clinic.channel.transcript import quick_replies, transcript
-from clinic.nlp.follow_ups import TOPIC_METADATA_KEY
+from clinic.nlp.follow_ups import QUESTION_METADATA_KEY, TOPIC_METADATA_KEY
 from clinic.profile import clinic_profile
 from clinic.servers.resilience import TurnNotCompleted
 from clinic.staff.conversations import FALLBACK_RESPONSES
@@ -212,15 +212,18 @@ class ClinicWebInput(InputChannel):
                 text = as_sent(text, self._offered(tracker))
             if not text:
                 return refusal(400, "empty")
-            # The conversation's topic, so the NLU can read "does that hurt?" (clinic/nlp/follow_ups.py).
+            # The conversation's topic and the question that got it, so the NLU can read "does that
+            # hurt?" and "and a week later?" (clinic/nlp/follow_ups.py).
             topic = tracker.get_slot(TOPIC_SLOT) if tracker else None
+            context = {TOPIC_METADATA_KEY: topic, QUESTION_METADATA_KEY: tracker.latest_message.text or ""} \
+                if topic else None
 
             collector = ReplyCollector()
             circuit_breaker.watch(request.app.ctx.agent.processor)
             try:
                 earlier = await handle_once(request.app.ctx.agent, UserMessage(
                     text, collector, session_id, input_channel=self.name(), message_id=message_id,
-                    metadata={TOPIC_METADATA_KEY: topic} if topic else None), message_id)
+                    metadata=context), message_id)
             except (Exception, asyncio.CancelledError, TurnNotCompleted) as error:  # said so, never silence
                 logger.error("message for %s failed: %s", session_id, type(error).__name__)
                 metrics.FAILED_REPLIES.inc()

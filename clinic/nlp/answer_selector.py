@@ -35,7 +35,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.nlp import questions
 from clinic.nlp import text_model
-from clinic.nlp.follow_ups import TOPIC_METADATA_KEY, with_topic
+from clinic.nlp.follow_ups import QUESTION_METADATA_KEY, TOPIC_METADATA_KEY, names_elsewhere, with_topic
 from clinic.nlp.intents import set_intent
 from clinic.nlp.linear_component import LinearComponent
 from clinic.nlp.whole_message import settings
@@ -43,6 +43,7 @@ from clinic.nlp.whole_message import settings
 QUESTIONS_KEY = "questions"
 FOLLOW_UP_KEY = "read_with_topic"
 FAQ_INTENT = "faq"
+OTHER_CONDITIONS = "faq/ask_clinic_other_conditions"
 # Intents a question inside a story or a list may be mistaken for as a whole.
 GIVES_WAY_TO_QUESTIONS = {FAQ_INTENT, "unclear", "out_of_scope", "nlu_fallback"}
 Ranking = List[tuple]
@@ -101,21 +102,46 @@ class LinearAnswerSelector(LinearComponent):
     def _follow_up(self, message: Message, ranking: Ranking, words: list[questions.Word], topic: str,
                    confident: float) -> Ranking:
         sure_alone = ranking[0][1] >= confident
+        plain = [w.text for w in words]
         # "and the day after?" may read as a topic of its own alone, yet it names an aspect of the one
         # before: it is read with that topic too, and the surer reading wins.
-        elliptical = questions.elliptical([w.text for w in words])
-        if sure_alone and not elliptical and ranking[0][0] not in settings()["pronoun_not_about"]:
+        elliptical = questions.elliptical(plain)
+        if elliptical and names_elsewhere(plain):  # "what about my shoulder?": another condition
+            return self._read_as_follow_up(message, ranking, topic, OTHER_CONDITIONS, max(confident, ranking[0][1]))
+        pronoun = any(w.lower() in settings()["pronouns"] for w in plain)
+        if sure_alone and not elliptical and not pronoun and ranking[0][0] not in settings()["pronoun_not_about"]:
             # "and the symptoms?": a clear answer, though alone the intent reads as unclear
             self._make_it_a_question(message, ranking[0][1])
             return ranking
-        pronoun_only = sure_alone and not elliptical
-        texts = with_topic([w.text for w in words], topic, pronoun_only=pronoun_only)
-        lemmas = with_topic([w.lemma for w in words], topic, pronoun_only=pronoun_only)
-        key, confidence = self._classify([(" ".join(texts), lemmas)])[0] if texts else ("", 0.0)
-        if confidence < confident or (elliptical and sure_alone and confidence <= ranking[0][1]):
+        key, confidence = "", 0.0
+        # The topic's subject put in first; the question before as well only when that is unsure, since
+        # its words pull towards its own topic ("and the day after?" after the twitch is soreness).
+        for readings in self._readings_with_topic(message, words, topic, pronoun_only=sure_alone and not elliptical):
+            key, confidence = max([(key, confidence), *self._classify(readings)], key=lambda r: r[1])
+            if confidence >= confident:
+                break
+        if confidence < confident or (sure_alone and confidence <= ranking[0][1]):
             if sure_alone:
                 self._make_it_a_question(message, ranking[0][1])
             return ranking
+        return self._read_as_follow_up(message, ranking, topic, key, confidence)
+
+    def _readings_with_topic(self, message: Message, words: list[questions.Word], topic: str,
+                             pronoun_only: bool) -> list[list[text_model.Sample]]:
+        """The follow-up with the topic's subject put in; then after the question that got the topic."""
+        readings = []
+        texts = with_topic([w.text for w in words], topic, pronoun_only=pronoun_only)
+        lemmas = with_topic([w.lemma for w in words], topic, pronoun_only=pronoun_only)
+        if texts:
+            readings.append([(" ".join(texts), lemmas)])
+        before = str((message.get("metadata") or {}).get(QUESTION_METADATA_KEY) or "").strip()
+        if before and not pronoun_only:
+            # The question's own words, lower-cased, stand in for its lemmas: it was parsed a turn ago.
+            readings.append([(f"{before} {message.get(TEXT)}", [*before.lower().split(), *(w.lemma for w in words)])])
+        return readings
+
+    def _read_as_follow_up(self, message: Message, ranking: Ranking, topic: str, key: str,
+                           confidence: float) -> Ranking:
         message.set(FOLLOW_UP_KEY, topic, add_to_output=True)
         self._make_it_a_question(message, confidence)
         return _first(ranking, key, confidence)

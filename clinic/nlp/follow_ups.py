@@ -1,18 +1,20 @@
 """Follow-ups: "does that hurt?" read with the topic of the previous answer.
 
-The channel passes the conversation's topic (the slot `faq_topic`) in the
-message's metadata. A short message that is unsure on its own is rewritten
-with that topic's subject (whole_message.yml) in place of its first pronoun,
-or after it when it has none, and classified again; the answer selector uses
-the rewrite only if it is confident. Inside one message, a clause such as
-"how can dry needling help with it?" is read the same way with the topic of
-the clause before it.
+The channel passes the conversation's topic (the slot `faq_topic`) and the patient's question
+that got it in the message's metadata. A short message is read three ways: alone; with that
+topic's subject (whole_message.yml) in place of its first pronoun, or after it when it has none;
+and after the question before it ("how soon will I feel better?" + "and a week later?"). The
+surest confident reading wins. A follow-up that names only a body part outside sciatica's
+reach ("what about my shoulder?") is about another condition, whatever the topic before.
+Inside one message, a clause such as "how can dry needling help with it?" is read the same way
+with the topic of the clause before it.
 """
 from __future__ import annotations
 
 from clinic.nlp.whole_message import settings
 
 TOPIC_METADATA_KEY = "conversation_topic"
+QUESTION_METADATA_KEY = "topic_question"  # the patient's words that got the topic's answer
 
 
 def subject_of(topic: str) -> str:
@@ -30,3 +32,10 @@ def with_topic(words: list[str], topic: str | None, pronoun_only: bool = False) 
         if word.lower() in pronouns:
             return [*words[:i], *subject, *words[i + 1:]]
     return None if pronoun_only else [*words, "about", *subject]
+
+
+def names_elsewhere(words: list[str]) -> bool:
+    """Whether a follow-up names a body part outside sciatica's reach and none within it."""
+    bare = " " + " ".join(w.lower() for w in words) + " "
+    found = lambda key: any(f" {part} " in bare for part in settings()[key])  # noqa: E731
+    return found("elsewhere_body_parts") and not found("sciatica_body_parts")

@@ -44,7 +44,7 @@ QUESTIONS_KEY = "questions"  # the answer selector's list of the message's quest
 ASK_THE_CLINIC = "faq/ask_clinic_"  # the topics that already say "ask the clinic"
 DENIALS = ("not", "no", "never", "without")
 AGE = re.compile(r"\b(\d{1,2})[\s-]*(?:years?|yrs?)[\s-]*old\b|\b(\d{1,2})\s*(?:yo|y/o)\b"
-                 r"|\b(?:she|he)\s*(?:'s|is)\s*(\d{1,2})\b|\baged?\s*(\d{1,2})\b")  # "10 years" alone is a duration
+                 r"|\b(?:she|he)(?:\s*'s|\s*is|s)\s*(\d{1,2})\b|\baged?\s*(\d{1,2})\b")  # "10 years" alone is a duration
 
 
 def load_risks(path: Path = RISKS_FILE) -> dict:
