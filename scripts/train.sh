@@ -36,9 +36,12 @@ TXT
   exit 1
 }
 
-# What training reads: Rasa's files and the spaCy vocabulary. (The red-flag
-# rules and custom components are read when the model loads, not trained.)
-fingerprint=$(cat config.yml domain.yml clinic/nlp/vocabulary.yml clinic/nlp/concepts.yml $(find data -name '*.yml' | sort) | sha256sum | cut -d' ' -f1)
+# What training reads: Rasa's files and the spaCy vocabulary; and the code that decides what the
+# text model learns and how it is stored (clinic/nlp/model_files.py: a new file format must retrain).
+# (The red-flag rules and the other components are read when the model loads, not trained.)
+fingerprint=$(cat config.yml domain.yml clinic/nlp/vocabulary.yml clinic/nlp/concepts.yml \
+  clinic/nlp/text_model.py clinic/nlp/model_files.py clinic/nlp/linear_component.py clinic/nlp/intent_classifier.py \
+  $(find data -name '*.yml' | sort) | sha256sum | cut -d' ' -f1)
 stamp=models/.clinic-fingerprint
 if [ -f "$MODEL" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] && ! $force; then
   echo "==> Model is up to date ($MODEL)"

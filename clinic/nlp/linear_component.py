@@ -1,12 +1,11 @@
 """What the clinic's two learned NLU components share: training the text model
 (clinic/nlp/text_model.py) on Rasa's training data, storing it with the Rasa
-model, and ranking each message's labels."""
+model without pickle (clinic/nlp/model_files.py), and ranking each message's labels."""
 from __future__ import annotations
 
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -15,11 +14,10 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinic.nlp import text_model
+from clinic.nlp import model_files, text_model
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILE = "text_model.joblib"
 RANKING_LENGTH = 10
 
 
@@ -37,6 +35,8 @@ class LinearComponent(GraphComponent):
         return {"C": text_model.TextModelSettings.C, "char_ngrams": list(text_model.TextModelSettings.char_ngrams),
                 "calibration_folds": 0, "concepts": text_model.TextModelSettings.concepts,
                 "meaning_weight": text_model.TextModelSettings.meaning_weight,
+                # Part of the config so that a model stored in an older file format is trained again.
+                "model_format": model_files.FORMAT,
                 # Part of the config so that Rasa's training cache notices a changed thesaurus.
                 "thesaurus": text_model.concepts_fingerprint()}
 
@@ -58,8 +58,12 @@ class LinearComponent(GraphComponent):
              execution_context: ExecutionContext, **kwargs: Any) -> LinearComponent:
         try:
             with model_storage.read_from(resource) as directory:
-                # Our own file, written by train() into Rasa's model archive.
-                trained = joblib.load(directory / MODEL_FILE)
+                # Our own files, written by train() into Rasa's model archive: JSON and arrays, never pickle.
+                model, extra = model_files.load(directory)
+                trained = {"model": model, **extra}
+        except model_files.ModelFileRefused as why:
+            logger.warning(f"{cls.__name__}: model files refused, it will predict nothing: {why}")
+            trained = {}
         except (ValueError, FileNotFoundError):
             logger.warning(f"{cls.__name__}: no trained model found; it will predict nothing.")
             trained = {}
@@ -76,9 +80,10 @@ class LinearComponent(GraphComponent):
         if examples:
             model = text_model.train([sample_of(m) for m, _ in examples], [label for _, label in examples],
                                      self.settings)
-            self.trained = {"model": model, **self.extra_to_keep(training_data)}
+            extra = self.extra_to_keep(training_data)
+            self.trained = {"model": model, **extra}
             with self._model_storage.write_to(self._resource) as directory:
-                joblib.dump(self.trained, directory / MODEL_FILE)
+                model_files.save(directory, model, extra)
         return self._resource
 
     def rankings(self, messages: List[Message]) -> list[list[tuple[str, float]]]:

@@ -199,17 +199,27 @@ class QuickScorer:
     vectoriser, then the multinomial logistic regression's softmax."""
 
     def __init__(self, model: Pipeline) -> None:
-        self.blocks, self.meaning, offset = [], None, 0
+        blocks, meaning, offset = [], None, 0
         for _, block in model.named_steps["features"].transformer_list:
             if isinstance(block, SentenceMeaning):
-                self.meaning = (block, offset)
+                meaning = (block, offset)
                 offset += sentence_encoder.DIMENSIONS
                 continue
-            self.blocks.append((block.analyzer, block.vocabulary_, block.idf_, offset))
+            blocks.append((block.analyzer, block.vocabulary_, block.idf_, offset))
             offset += len(block.vocabulary_)
         classifier = model.named_steps["classifier"]
-        self.weights = np.ascontiguousarray(classifier.coef_.T)  # one row per feature
-        self.intercept = classifier.intercept_
+        self._set(blocks, meaning, np.ascontiguousarray(classifier.coef_.T), classifier.intercept_)
+
+    @classmethod
+    def from_parts(cls, blocks: list, meaning, weights: np.ndarray, intercept: np.ndarray) -> QuickScorer:
+        """A scorer from what clinic/nlp/model_files.py read: (analyzer, vocabulary, idf, first
+        column) per block, the meaning block and its first column or None, one weight row per feature."""
+        scorer = cls.__new__(cls)
+        scorer._set(blocks, meaning, weights, intercept)
+        return scorer
+
+    def _set(self, blocks: list, meaning, weights: np.ndarray, intercept: np.ndarray) -> None:
+        self.blocks, self.meaning, self.weights, self.intercept = blocks, meaning, weights, intercept
 
     @staticmethod
     def fits(model: Pipeline) -> bool:
@@ -255,7 +265,7 @@ def ranking(model: Pipeline, samples: list[Sample]) -> list[list[tuple[str, floa
     """Per sample, (label, probability) from most to least likely."""
     labels = model.classes_
     if model not in _scorers:
-        _scorers[model] = QuickScorer(model) if QuickScorer.fits(model) else None
+        _scorers[model] = QuickScorer(model) if isinstance(model, Pipeline) and QuickScorer.fits(model) else None
     scorer = _scorers[model]
     rows = [scorer.probabilities(sample) for sample in samples] if scorer else model.predict_proba(samples)
     return [sorted(zip(labels, map(float, row)), key=lambda pair: -pair[1]) for row in rows]
