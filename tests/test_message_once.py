@@ -1,6 +1,7 @@
 """The parts of "each patient message is one turn" (clinic/channel/once.py) on their own: finding the reply a
 message id already had, and the conversation's lock behind a replica that died holding it (memory and Redis)."""
 import asyncio
+import threading
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -72,3 +73,31 @@ def test_turns_of_one_conversation_take_the_lock_one_at_a_time_in_order(lock_sto
 
     asyncio.run(all_turns())
     assert order == [0, 1, 2, 3]
+
+
+def test_two_replicas_taking_the_lock_at_the_same_moment_take_turns(redis_url):
+    """Two lock stores on one Redis (two replicas), in threads of their own, start together, again and again."""
+    url, prefix = urlsplit(redis_url), f"test-{uuid.uuid4().hex[:8]}"
+    conversation, inside, most, rounds = f"web-{uuid.uuid4().hex}", [], [0], 30
+    start = threading.Barrier(2)
+
+    def replica():
+        store = RedisLockStore(host=url.hostname, port=url.port, db=int(url.path.strip("/") or 0), key_prefix=prefix)
+
+        async def turn():
+            async with conversation_lock(store, conversation, lifetime=5, wait=0.01):
+                inside.append(1)
+                most[0] = max(most[0], len(inside))
+                await asyncio.sleep(0.005)
+                inside.pop()
+
+        for _ in range(rounds):
+            start.wait(10)
+            asyncio.run(turn())
+
+    replicas = [threading.Thread(target=replica) for _ in range(2)]
+    for thread in replicas:
+        thread.start()
+    for thread in replicas:
+        thread.join(60)
+    assert most[0] == 1
