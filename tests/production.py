@@ -175,10 +175,10 @@ def production_topology(workdir: Path, replicas: int = 2, extra_env: dict | None
     database = f"clinic_prod_{uuid.uuid4().hex[:8]}"
     clinic_db_url = f"postgresql://postgres@127.0.0.1:5432/{database}_requests"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    smtp, mailbox = start_smtp_server()  # listening first: a port found free is not then taken by them
+    webhook = WebhookReceiver()
     first_rasa, public = consecutive_free_ports(replicas), free_port()
     actions, site, staff, worker = free_port(), free_port(), free_port(), free_port()
-    smtp, mailbox = start_smtp_server()
-    webhook = WebhookReceiver()
     run_dir, log_dir = workdir / "run", workdir / "logs"
     environ = {
         **os.environ, "PATH": f"{BIN}:{os.environ['PATH']}",

@@ -113,43 +113,47 @@ def user_events(assistant, session) -> list[dict]:
     return [json.loads(data) for data, in rows]
 
 
+# Each from an address of its own: the widget's browser tests share 127.0.0.1's per-address limit.
 def test_a_message_sent_again_gets_the_reply_it_had_and_no_second_turn(assistant):
-    channel, session = assistant["channel"], new_session(assistant["channel"])
+    channel, source = assistant["channel"], "127.0.0.25"
+    session = new_session(channel, source)
     first_id, second_id = str(uuid.uuid4()), str(uuid.uuid4())
-    status, _, first = chat(channel, session, "does dry needling hurt?", message_id=first_id)
+    status, _, first = chat(channel, session, "does dry needling hurt?", source=source, message_id=first_id)
     assert status == 200 and "pinch" in first["messages"][0]["text"]
-    status, _, second = chat(channel, session, "what is sciatica", message_id=second_id)
+    status, _, second = chat(channel, session, "what is sciatica", source=source, message_id=second_id)
     assert status == 200 and second != first
-    for message_id, reply in ((first_id, first), (second_id, second), (first_id, first)):
-        status, _, again = chat(channel, session, "what is sciatica", message_id=message_id)  # the words do not count
+    for message_id, reply in ((first_id, first), (second_id, second), (first_id, first)):  # the words do not count
+        status, _, again = chat(channel, session, "what is sciatica", source=source, message_id=message_id)
         assert status == 200 and again == reply
     assert [(e["text"], e["message_id"]) for e in user_events(assistant, session)] == [
         ("does dry needling hurt?", first_id), ("what is sciatica", second_id)]
     assert [m["text"] for m in history(channel, session)[2]["messages"] if m["from"] == "patient"] == [
         "does dry needling hurt?", "what is sciatica"]
-    status, _, third = chat(channel, session, "does dry needling hurt?", message_id=str(uuid.uuid4()))
+    status, _, third = chat(channel, session, "does dry needling hurt?", source=source, message_id=str(uuid.uuid4()))
     assert status == 200 and len(user_events(assistant, session)) == 3, "a new id is a new turn"
-    status, _, _ = chat(channel, session, "thanks", message_id="not an id!")  # not an id: a turn as any other
+    status, _, _ = chat(channel, session, "thanks", source=source, message_id="not an id!")  # not an id: a turn as any other
     assert status == 200 and len(user_events(assistant, session)) == 4
 
 
 def test_a_quick_reply_sent_again_after_its_buttons_are_gone_gets_its_reply(assistant):
-    channel, session = assistant["channel"], new_session(assistant["channel"])
-    _, _, greeting = chat(channel, session, "/greet", message_id=str(uuid.uuid4()))
+    channel, source = assistant["channel"], "127.0.0.26"
+    session = new_session(channel, source)
+    _, _, greeting = chat(channel, session, "/greet", source=source, message_id=str(uuid.uuid4()))
     [button] = [b for b in greeting["messages"][0]["buttons"] if b["title"] == "What is sciatica?"]
     clicked = str(uuid.uuid4())
-    _, _, answer = chat(channel, session, button["payload"], message_id=clicked)
-    chat(channel, session, "thanks", message_id=str(uuid.uuid4()))  # the buttons are no longer offered
-    status, _, again = chat(channel, session, button["payload"], message_id=clicked)
+    _, _, answer = chat(channel, session, button["payload"], source=source, message_id=clicked)
+    chat(channel, session, "thanks", source=source, message_id=str(uuid.uuid4()))  # the buttons are no longer offered
+    status, _, again = chat(channel, session, button["payload"], source=source, message_id=clicked)
     assert status == 200 and again == answer and "sciatic nerve" in answer["messages"][0]["text"]
     assert len(user_events(assistant, session)) == 3
 
 
 def test_the_same_message_sent_at_once_several_times_is_one_turn(assistant):
-    channel, session, message_id = assistant["channel"], new_session(assistant["channel"]), str(uuid.uuid4())
+    channel, source, message_id = assistant["channel"], "127.0.0.27", str(uuid.uuid4())
+    session = new_session(channel, source)
     answers = []
     senders = [threading.Thread(target=lambda: answers.append(
-        chat(channel, session, "how many sessions will I need?", message_id=message_id))) for _ in range(4)]
+        chat(channel, session, "how many sessions will I need?", source=source, message_id=message_id))) for _ in range(4)]
     for sender in senders:
         sender.start()
     for sender in senders:

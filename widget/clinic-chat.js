@@ -51,7 +51,7 @@
   var LINK_PROTOCOLS = ["https:", "tel:", "mailto:"];
   var HIDDEN_GREETING = "/greet";  // asks the assistant for its greeting; not shown as a patient message
   var RETRY_DELAYS = [1000, 2000, 4000];  // waits before sending a message again, then the offline notice
-  var ATTEMPT_MS = 40 * 1000;  // an answer not in by then is asked for again (longer than nginx's 30 s a replica)
+  var ATTEMPT_MS = 40 * 1000;  // an answer not in by then is asked for again (the same id: answered once)
   var SLOW_MS = 8 * 1000;  // "Still sending" after this long without an answer
   var RETRIED_STATUSES = [502, 503, 504];  // no server answered; a refusal or an honest failure is not retried
 
