@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from clinic import PROJECT_ROOT
+from clinic.nlp.intent_classifier import ANSWERS_ONLY
 from clinic.faq.topics import example_owners, faq_topics, normalise, owners_of
 from clinic.faq.writing import (WriteRefused, cleaned, quoted, read_yaml, readings, reason, replace_file,
                                  trained_examples)
@@ -78,7 +79,9 @@ def add_example(topic: str, text: str, root: Path = PROJECT_ROOT) -> Path:
     if owners:
         raise CorrectionRefused(f"this example already belongs to {', '.join(sorted(owners))}")
     marker = f"- intent: faq/{topic}\n"
-    path = next((p for p in sorted(topics[topic].files) if marker in p.read_text(encoding="utf-8")), None)
+    # The topic's own block, never the persona writers' phrasings (answers_only: for the answer selector alone).
+    path = next((p for p in sorted(topics[topic].files) if marker in p.read_text(encoding="utf-8")
+                 and ANSWERS_ONLY not in p.read_text(encoding="utf-8")), None)
     if path is None:
         raise CorrectionRefused(f"faq/{topic} has no examples block to add to")
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)

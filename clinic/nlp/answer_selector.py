@@ -108,8 +108,7 @@ class LinearAnswerSelector(LinearComponent):
         elliptical = questions.elliptical(plain)
         if elliptical and names_elsewhere(plain):  # "what about my shoulder?": another condition
             return self._read_as_follow_up(message, ranking, topic, OTHER_CONDITIONS, max(confident, ranking[0][1]))
-        pronoun = any(w.lower() in settings()["pronouns"] for w in plain)
-        if sure_alone and not elliptical and not pronoun and ranking[0][0] not in settings()["pronoun_not_about"]:
+        if sure_alone and not elliptical and ranking[0][0] not in settings()["pronoun_not_about"]:
             # "and the symptoms?": a clear answer, though alone the intent reads as unclear
             self._make_it_a_question(message, ranking[0][1])
             return ranking

@@ -1,10 +1,11 @@
 """Follow-ups: "does that hurt?" read with the topic of the previous answer.
 
 The channel passes the conversation's topic (the slot `faq_topic`) and the patient's question
-that got it in the message's metadata. A short message is read three ways: alone; with that
-topic's subject (whole_message.yml) in place of its first pronoun, or after it when it has none;
-and after the question before it ("how soon will I feel better?" + "and a week later?"). The
-surest confident reading wins. A follow-up that names only a body part outside sciatica's
+that got it in the message's metadata. A short message that is unsure alone, or names only an
+aspect ("and a week later?"), is read with that topic's subject (whole_message.yml) in place of
+its first pronoun, or after it when it has none; when that is unsure too, after the question
+before it ("how soon will I feel better?" + "and a week later?"). A confident reading is used
+when it is surer than the message alone. A follow-up that names only a body part outside sciatica's
 reach ("what about my shoulder?") is about another condition, whatever the topic before.
 Inside one message, a clause such as "how can dry needling help with it?" is read the same way
 with the topic of the clause before it.
