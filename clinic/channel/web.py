@@ -215,8 +215,10 @@ class ClinicWebInput(InputChannel):
             # The conversation's topic and the question that got it, so the NLU can read "does that
             # hurt?" and "and a week later?" (clinic/nlp/follow_ups.py).
             topic = tracker.get_slot(TOPIC_SLOT) if tracker else None
-            context = {TOPIC_METADATA_KEY: topic, QUESTION_METADATA_KEY: tracker.latest_message.text or ""} \
-                if topic else None
+            context = None
+            if topic:  # inside a form, the last message answered it: no question to read a follow-up by
+                asked = tracker.latest_message if not tracker.active_loop_name else None
+                context = {TOPIC_METADATA_KEY: topic, QUESTION_METADATA_KEY: (asked.text if asked else "") or ""}
 
             collector = ReplyCollector()
             circuit_breaker.watch(request.app.ctx.agent.processor)
