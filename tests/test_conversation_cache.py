@@ -12,7 +12,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from sqlalchemy import event, text
 
-from clinic.servers import conversation_cache
+from clinic.rasa_patches import conversation_cache
 from tracker_events import Chat, postgres_tracker_store
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parent.parent / "domain.yml"))

@@ -37,7 +37,6 @@ from clinic.channel.settings import ChannelSettings
 from clinic.channel.transcript import quick_replies, transcript
 from clinic.nlp.follow_ups import QUESTION_METADATA_KEY, TOPIC_METADATA_KEY
 from clinic.profile import clinic_profile
-from clinic.servers.resilience import TurnNotCompleted
 from clinic.staff.conversations import FALLBACK_RESPONSES
 from clinic.store import ClinicStore
 
@@ -226,7 +225,7 @@ class ClinicWebInput(InputChannel):
                 earlier = await handle_once(request.app.ctx.agent, UserMessage(
                     text, collector, session_id, input_channel=self.name(), message_id=message_id,
                     metadata=context), message_id)
-            except (Exception, asyncio.CancelledError, TurnNotCompleted) as error:  # said so, never silence
+            except (Exception, asyncio.CancelledError) as error:  # said so, never silence
                 logger.error("message for %s failed: %s", session_id, type(error).__name__)
                 metrics.FAILED_REPLIES.inc()
                 return refusal(500, "failed")

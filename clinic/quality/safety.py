@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_structlog(logging.WARNING)  # Rasa's structured debug lines would print every parse
 
+    from clinic import rasa_patches
+
+    rasa_patches.apply()  # the same Rasa as production runs
     agent = Agent.load(str(args.model))
     escalate = lambda text: escalation(asyncio.run(agent.parse_message(text)))  # noqa: E731
     load = lambda path: yaml.safe_load(path.read_text(encoding="utf-8"))  # noqa: E731

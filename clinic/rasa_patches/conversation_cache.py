@@ -1,4 +1,6 @@
-"""Recent conversations kept in memory by the Rasa server, checked against the database.
+"""Speed: recent conversations kept in memory by the Rasa server, checked against the database.
+
+Replaces SQLTrackerStore.retrieve and SQLTrackerStore.save.
 
 Rasa's SQL tracker store rebuilds a conversation from the database on every
 read: an ORM query, a JSON parse and an Event object per stored event. Each
@@ -31,7 +33,22 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from clinic.rasa_patches.fit import Name
+
 logger = logging.getLogger(__name__)
+
+STORE = "rasa.core.tracker_store"
+REPLACES = (Name(STORE, "SQLTrackerStore.retrieve", ("self", "sender_id")),
+            Name(STORE, "SQLTrackerStore.save", ("self", "tracker")))
+RELIES_ON = (Name(STORE, "SQLTrackerStore._retrieve", ("self", "sender_id", "fetch_events_from_all_sessions")),
+             Name(STORE, "SQLTrackerStore._event_query", ("self", "session", "sender_id",
+                                                          "fetch_events_from_all_sessions")),
+             Name(STORE, "SQLTrackerStore.stream_events", ("self", "tracker")),
+             Name(STORE, "SQLTrackerStore.session_scope", ("self",)),
+             Name(STORE, "SQLTrackerStore.SQLEvent"),
+             # What Rasa's own save writes, so that ours writes the same rows (event_row below).
+             Name(STORE, "SQLTrackerStore.save", mentions=("sender_id=", "type_name=", "timestamp=", "intent_name=",
+                                                          "action_name=", "data=json.dumps(data)")))
 
 KEPT = 100  # conversations per server (~0.15 MB each): a clinic's patients chatting at once, with room to spare
 # (events stored for the conversation, newest event id, newest timestamp): SQLite reuses the
@@ -159,7 +176,7 @@ async def save(self, tracker: DialogueStateTracker) -> None:
     logger.debug("saved %d new events", len(new))
 
 
-def install() -> None:
+def apply() -> None:
     """Rasa's SQL tracker store reads and saves through the kept conversations (this process only)."""
     from rasa.core.tracker_store import SQLTrackerStore
 
