@@ -5,6 +5,8 @@ axe_playwright_python) in Debian's headless chromium, with the WCAG 2.0, 2.1 and
 The console runs as in tests/test_staff_console.py (a real server, its three
 accounts, a real SQLite clinic database), on conversations that Rasa's own
 SQLTrackerStore wrote (tests/tracker_events.py), so no trained model is needed."""
+import json
+import os
 import re
 from datetime import date, timedelta
 
@@ -14,7 +16,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from clinic.store import ClinicStore, now
-from test_staff_console import PASSWORDS, serving_console
+from test_staff_console import PASSWORDS, console_knowledge, serving_console
 from tracker_events import Chat, save_conversations, sqlite_tracker_store
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -148,6 +150,24 @@ def opens(path):
     return go
 
 
+def training(state):
+    """The Train and load page with a run in `state`, as TrainAndLoad keeps it in the run directory
+    (no model is trained: "running" is this test's own process, alive)."""
+    def go(page, console):
+        run = console_knowledge[console["url"]] / "run"
+        run.mkdir(exist_ok=True)
+        (run / "train-and-load.json").write_text(json.dumps({"pid": os.getpid(), "by": "admin",
+                                                             "at": now().isoformat()}))
+        log = ["==> rasa data validate --fail-on-warnings", "==> Training the assistant", "Epochs: 100%"]
+        (run / "train-and-load.log").write_text("\n".join(log + ([] if state == "running" else ["EXIT 1"])) + "\n")
+        try:
+            page.goto(console["url"] + "/model")
+            expect(page.locator("#training-state")).to_contain_text("Running" if state == "running" else "Failed")
+        finally:
+            (run / "train-and-load.json").unlink()
+    return go
+
+
 def revealed_transcript(page, console):
     page.goto(console["url"] + "/conversations/booking-patient")
     page.get_by_role("button", name="Reveal personal details (logged)").click()
@@ -202,6 +222,8 @@ PAGES = {  # id: (role or None for no session, how to get there)
     "unanswered-after-ignoring": ("trainer", ignored_question),
     "audit-log": ("admin", opens("/audit")),
     "train-and-load": ("admin", opens("/model")),
+    "train-and-load-running": ("admin", training("running")),
+    "train-and-load-failed": ("admin", training("failed")),
     "refused": ("staff", opens("/audit")),
     "no-such-conversation": ("staff", opens("/conversations/nobody-had-this-one")),
 }
