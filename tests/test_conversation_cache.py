@@ -1,4 +1,4 @@
-"""The Rasa server's kept conversations (clinic/servers/conversation_cache.py) read
+"""The Rasa server's kept conversations (clinic/rasa_patches/conversation_cache.py) read
 back exactly what Rasa's own SQL tracker store reads from the database, on SQLite
 and PostgreSQL, whatever else writes to or deletes from it."""
 import asyncio
