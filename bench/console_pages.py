@@ -86,6 +86,10 @@ def seed(tracker_db: Path, clinic_url: str, count: int) -> None:
     print(f"(seeded {count:,} conversations, {len(rows):,} events)", flush=True)
 
     from clinic.store import ClinicStore
+    from clinic.db import connect
+    from clinic.db.migrate import upgrade
+
+    upgrade(connect(clinic_url))
     clinic = ClinicStore(clinic_url)
     for n in range(2000):
         clinic.submit(random.choice(["booking", "callback"]), f"web-{n:07d}",

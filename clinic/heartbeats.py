@@ -5,18 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from clinic.store import metadata, now
+from clinic.db.tables import heartbeats_table
+from clinic.store import now
 
-heartbeats_table = Table(
-    "clinic_worker_heartbeats", metadata,
-    Column("worker", String(64), primary_key=True),
-    Column("beat_at", DateTime(timezone=True), nullable=False),
-    Column("sent", Integer, nullable=False),  # in the last round
-    Column("failed", Integer, nullable=False),
-)
 
 
 @dataclass(frozen=True)

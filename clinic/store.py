@@ -1,7 +1,6 @@
 """The clinic's inbox: booking and callback requests, and their outbox.
 
-SQLAlchemy 1.4 (Rasa's version). A SQLite file by default (`clinic.db`), any
-SQLAlchemy URL via CLINIC_DB_URL (PostgreSQL in production).
+The tables are in clinic/db/tables.py; the database is clinic/db's (CLINIC_DB_URL).
 
 A request and the notifications it owes the clinic are written in one
 transaction, so a request is never stored without its notifications, and the
@@ -18,75 +17,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import (
-    Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, create_engine, func, select,
-)
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import QueuePool
 
-from clinic import PROJECT_ROOT
-
-DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'clinic.db'}"
-
-
-def pooled(url) -> dict:
-    """create_engine options that keep connections to a SQLite file open between uses.
-
-    SQLAlchemy 1.4 opens a SQLite file afresh for every connection (NullPool), a few
-    tenths of a millisecond each, several times a patient's turn. A pool, shared by
-    threads one at a time, is what SQLAlchemy 2.0 does by default. Like a PostgreSQL
-    connection, an open file stays the one read: a database file replaced under a
-    running service is seen after its restart (the console's reader opens afresh)."""
-    parsed = make_url(str(url))
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
-    return {}
-
+from clinic.db import clinic_db_url, connect
+from clinic.db.migrate import require_current_schema
+from clinic.db.tables import notes_table, outbox_table, requests_table
 
 STATUSES = ("new", "contacted", "booked", "closed")
 KINDS = ("booking", "callback", "alert")  # alert: a safety alert (crisis or emergency), no patient text
 # Reference codes avoid letters and digits that look alike (0/O, 1/I/L).
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
-metadata = MetaData()
-
-requests_table = Table(
-    "clinic_requests", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("reference", String(16), nullable=False, unique=True),
-    Column("idempotency_key", String(64), nullable=False, unique=True),
-    Column("kind", String(16), nullable=False),
-    Column("conversation_id", String(255), nullable=False, index=True),
-    Column("status", String(16), nullable=False, default="new"),
-    Column("details", Text, nullable=False),  # JSON: what the patient gave
-    Column("assignee", String(255)),
-    Column("notes", Text),  # the latest note; all of them, signed and dated, in clinic_request_notes
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-
-outbox_table = Table(
-    "clinic_outbox", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("request_id", Integer, ForeignKey("clinic_requests.id"), nullable=False, index=True),
-    Column("channel", String(16), nullable=False),  # "email" or "webhook"
-    Column("status", String(16), nullable=False, default="pending"),  # pending / sent
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
-    Column("last_error", Text),
-    Column("sent_at", DateTime(timezone=True)),
-)
-
-
-notes_table = Table(
-    "clinic_request_notes", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("request_id", Integer, ForeignKey("clinic_requests.id"), nullable=False, index=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("author", String(64), nullable=False),
-    Column("text", Text, nullable=False),
-)
 
 
 def now() -> datetime:
@@ -128,10 +71,9 @@ class OutboxItem:
 
 class ClinicStore:
     def __init__(self, url: str | None = None) -> None:
-        self.url = url or os.environ.get("CLINIC_DB_URL") or DEFAULT_URL
-        self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True, **pooled(self.url))
-        from clinic.migrate import upgrade  # the schema is Alembic's (clinic/migrations)
-        upgrade(self.engine)
+        self.url = url or clinic_db_url()
+        self.engine: Engine = connect(self.url)
+        require_current_schema(self.engine)
 
     def submit(self, kind: str, conversation_id: str, details: dict, channels: list[str]) -> tuple[ClinicRequest, bool]:
         """Stores a request with one outbox item per channel; (request, created)."""

@@ -6,7 +6,7 @@
 set -euo pipefail
 conf=$1
 mkdir -p "$CLINIC_RUN_DIR" "$CLINIC_LOG_DIR"
-python -m clinic.migrate              # the clinic database at the current schema
+python -m clinic.db.migrate              # the clinic database at the current schema
 python -m clinic.prod.topology        # run/topology.json (and nginx.conf for make prod)
 python -m clinic.profile              # lists profile values the clinic still has to fill in
 

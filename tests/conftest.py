@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 from clinic import PROJECT_ROOT
 from clinic.store import ClinicStore
 from local_servers import POSTGRES_URL, require_postgres, running_assistant, start_smtp_server
+from databases import migrated_store
 
 MODEL = PROJECT_ROOT / "models" / "clinic.tar.gz"
 
@@ -46,7 +47,7 @@ def assistant(trained_model, tmp_path_factory, mailbox):
                   "CLINIC_SMTP_SECURITY": "none"}  # the test mailbox speaks no TLS
     with running_assistant(trained_model, workdir, clinic_env) as servers:
         yield {**servers, "url": servers["rest"], "clinic_env": clinic_env,
-               "store": ClinicStore(clinic_env["CLINIC_DB_URL"])}
+               "store": migrated_store(clinic_env["CLINIC_DB_URL"])}
 
 
 @pytest.fixture(scope="session")
@@ -68,14 +69,14 @@ def redis_url():
 def store(request, tmp_path):
     """A clinic database on SQLite and on PostgreSQL (in a schema of its own); never skipped in CI."""
     if request.param == "sqlite":
-        yield ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+        yield migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}")
         return
     require_postgres()
     schema = f"test_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as db:
         db.execute(text(f"CREATE SCHEMA {schema}"))
-    yield ClinicStore(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    yield migrated_store(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
     with admin.begin() as db:
         db.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 

@@ -107,6 +107,8 @@ def running_assistant(model, workdir: Path, clinic_env: dict, extra_env: dict | 
         "demo_site": [BIN / "python", "-m", "clinic.demo_site", "--port", str(site_port),
                       "--bot-url", f"http://127.0.0.1:{rasa_port}"],
     }
+    subprocess.run([str(BIN / "python"), "-m", "clinic.db.migrate"], env=env, cwd=PROJECT_ROOT, check=True,
+                   capture_output=True)  # as make run does first
     processes = {}
     try:
         for name, command in commands.items():

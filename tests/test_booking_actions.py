@@ -10,6 +10,7 @@ from actions import booking_handoff
 from actions.booking_form import ValidateBookingForm
 from actions.booking_handoff import ActionCancelRequest, ActionChangeBookingDetail, ActionSubmitBooking
 from clinic.store import ClinicStore
+from databases import migrated_store
 
 FORM_DOMAIN = {"forms": {"booking_form": {"required_slots": [
     "patient_name", "contact", "preferred_time", "visit_reason", "patient_status"]}},
@@ -75,7 +76,7 @@ def test_the_preferred_time_is_kept_verbatim_with_a_date_when_possible():
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    clinic = ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    clinic = migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}")
     monkeypatch.setattr(booking_handoff, "clinic_store", lambda: clinic)
     return clinic
 

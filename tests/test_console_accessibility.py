@@ -18,6 +18,7 @@ from sqlalchemy import text
 from clinic.store import ClinicStore, now
 from test_staff_console import PASSWORDS, console_knowledge, serving_console
 from tracker_events import Chat, save_conversations, sqlite_tracker_store
+from databases import migrated_store
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # axe-core ships its one WCAG 2.2 AA rule, target-size (2.5.8: 24 × 24 CSS px), switched off by default. Choosing
@@ -82,7 +83,7 @@ def console(tmp_path_factory):
     tracker = work / "rasa.db"
     save_conversations(sqlite_tracker_store(tracker), conversations())
     clinic_url = f"sqlite:///{work / 'clinic.db'}"
-    store = ClinicStore(clinic_url)
+    store = migrated_store(clinic_url)
     booking, _ = store.submit("booking", "booking-patient", {
         "patient_name": "Ana Ruiz", "phone": "555 318 4927", "preferred_time": "next Tuesday morning",
         "reason": "sciatica", "new_patient": "yes"}, ["email"])
@@ -109,7 +110,7 @@ def log_in(page, console, role):
 
 def expire_sessions(console, username):
     """As if `username` had left the console alone for 31 minutes."""
-    with ClinicStore(console["clinic_url"]).engine.begin() as db:
+    with migrated_store(console["clinic_url"]).engine.begin() as db:
         db.execute(text("update staff_sessions set last_seen_at = :t where username = :u"),
                    {"t": now() - timedelta(minutes=31), "u": username})
 

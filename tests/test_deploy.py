@@ -180,7 +180,7 @@ SUPERVISED = {  # role: the module (and the arguments) deploy/supervisor and dep
     "actions": "python -m clinic.servers.actions",
     "console": "python -m clinic.staff serve",
     "worker": "python -m clinic.notifications",
-    "migrate": "python -m clinic.migrate",
+    "migrate": "python -m clinic.db.migrate",
 }
 
 

@@ -1,10 +1,11 @@
 """Staff can list and mark requests from the command line."""
 from clinic.inbox import main
 from clinic.store import ClinicStore
+from databases import migrated_store
 
 
 def test_list_show_and_mark(tmp_path, capsys):
-    store = ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    store = migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}")
     request, _ = store.submit("booking", "conv-1", {"patient_name": "Ana Ruiz", "phone": "555 201 7788"}, [])
     assert main(["list"], store) == 0
     listing = capsys.readouterr().out

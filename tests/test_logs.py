@@ -9,6 +9,7 @@ import subprocess
 from clinic import PROJECT_ROOT
 from local_servers import BIN, CHANNEL_SECRET, free_port, wait_for
 from patient_channel import call
+from databases import migrate
 
 SAID = "my neighbour Zebulon Quigley has sciatica"
 WITHHELD = "[patient text withheld]"  # what a reader of the logs finds in its place
@@ -25,7 +26,7 @@ def rasa_as_supervisord_runs_it(model, workdir):
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{workdir / "rasa.db"}"\n')
     env = {**os.environ, "CLINIC_SERVICE": "rasa-0", "CLINIC_CHANNEL_SECRET": CHANNEL_SECRET,
-           "CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}", "PYTHONUNBUFFERED": "1"}
+           "CLINIC_DB_URL": migrate(f"sqlite:///{workdir / 'clinic.db'}"), "PYTHONUNBUFFERED": "1"}
     with log.open("w") as out:
         rasa = subprocess.Popen(
             [str(BIN / "python"), "-m", "clinic.servers.assistant", "--model", str(model), "--port", str(port),

@@ -10,12 +10,10 @@ from sqlalchemy import create_engine, inspect, select, text
 
 from clinic import PROJECT_ROOT
 from clinic.heartbeats import beat, last_beats
-from clinic.migrate import head
-from clinic.store import ClinicStore, metadata
+from clinic.db.migrate import head
+from clinic.db.tables import metadata
+from clinic.store import ClinicStore
 from local_servers import BIN, POSTGRES_URL, require_postgres
-
-import clinic.channel.revocations  # noqa: F401,E402  (their tables join the metadata)
-import clinic.staff.tables  # noqa: F401,E402
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 STAMP = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
@@ -61,7 +59,7 @@ def first_release_db(request, tmp_path):
 
 
 def migrate(url):
-    return subprocess.run([BIN / "python", "-m", "clinic.migrate"], env={"CLINIC_DB_URL": url, "PATH": str(BIN)},
+    return subprocess.run([BIN / "python", "-m", "clinic.db.migrate"], env={"CLINIC_DB_URL": url, "PATH": str(BIN)},
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
 
 
@@ -107,3 +105,24 @@ def test_a_new_database_gets_every_table_of_the_code(tmp_path):
     with create_engine(url).connect() as db:
         assert set(metadata.tables) <= set(inspect(db).get_table_names())
         assert compare_metadata(MigrationContext.configure(db), metadata) == []
+
+
+def test_a_process_refuses_a_database_that_is_behind_and_changes_nothing(tmp_path):
+    """Only the start-up step upgrades (python -m clinic.db.migrate); a store opened on an empty or
+    old database says what to run, and leaves the schema as it found it."""
+    from clinic.db.migrate import SchemaBehind
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with pytest.raises(SchemaBehind, match=r"schema none \(empty\), not .*run `python -m clinic.db.migrate` first"):
+        ClinicStore(url)
+    with create_engine(url).connect() as db:
+        assert inspect(db).get_table_names() == []
+
+
+def test_the_staff_command_on_a_database_that_is_behind_says_what_to_run(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    ran = subprocess.run([BIN / "python", "-m", "clinic.staff", "add-account", "sam", "--role", "admin",
+                          "--password-stdin"], input="a long enough passphrase\n", env={"CLINIC_DB_URL": url,
+                          "PATH": str(BIN)}, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert ran.returncode != 0
+    assert "run `python -m clinic.db.migrate` first" in ran.stderr

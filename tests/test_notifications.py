@@ -10,6 +10,7 @@ import pytest
 from clinic.notifications import EmailNotifier, WebhookNotifier, deliver_due, verify_webhook
 from clinic.store import ClinicStore
 from local_servers import free_port, start_smtp_server
+from databases import migrated_store
 
 SECRET = "test-webhook-secret"
 
@@ -46,7 +47,7 @@ def webhook_receiver():
 
 @pytest.fixture
 def store(tmp_path):
-    return ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    return migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}")
 
 
 def clear_text_mail(port: int) -> EmailNotifier:

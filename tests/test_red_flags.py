@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.safety import ActionEscalateRedFlag
 from clinic.nlp.pipeline import ensure_built
 from clinic.nlp.red_flags import RedFlagDetector
+from databases import migrated_store
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ def clinic(tmp_path, monkeypatch):
     from actions import booking_handoff
     from clinic.store import ClinicStore
 
-    store = ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    store = migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}")
     monkeypatch.setattr(booking_handoff, "clinic_store", lambda: store)
     return store
 

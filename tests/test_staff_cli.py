@@ -11,9 +11,10 @@ from clinic import PROJECT_ROOT
 from clinic.staff.accounts import FREE_FAILURES, LoginThrottled, StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.reviews import ConversationReviews, Review
-from clinic.staff.tables import reviews_table
+from clinic.db.tables import reviews_table
 from clinic.store import ClinicStore, requests_table
 from tracker_events import Chat, save_conversations, sqlite_tracker_store
+from databases import migrate, migrated_store
 
 
 def staff(*args, env, stdin=None):
@@ -22,7 +23,7 @@ def staff(*args, env, stdin=None):
 
 
 def test_the_first_admin_is_made_on_the_command_line(tmp_path):
-    env = {**os.environ, "CLINIC_DB_URL": f"sqlite:///{tmp_path / 'clinic.db'}"}
+    env = {**os.environ, "CLINIC_DB_URL": migrate(f"sqlite:///{tmp_path / 'clinic.db'}")}
     assert staff("has-accounts", env=env).returncode == 1
     short = staff("add-account", "admin", "--role", "admin", "--password-stdin", env=env, stdin="short\n")
     assert short.returncode == 1 and "at least 12 characters" in short.stderr
@@ -36,7 +37,7 @@ def test_retention_says_how_many_conversations_it_deleted(tmp_path):
     save_conversations(sqlite_tracker_store(path), {"old": Chat("2024-01-01").patient("hi", "greet"),
                                                     "older": Chat("2023-06-01").patient("hi", "greet"),
                                                     "recent": Chat("2026-11-23").patient("hi", "greet")})
-    env = {**os.environ, "CLINIC_TRACKER_DB_URL": f"sqlite:///{path}", "CLINIC_DB_URL": f"sqlite:///{tmp_path / 'c.db'}",
+    env = {**os.environ, "CLINIC_TRACKER_DB_URL": f"sqlite:///{path}", "CLINIC_DB_URL": migrate(f"sqlite:///{tmp_path / 'c.db'}"),
            "CLINIC_LOG_DIR": str(tmp_path)}
     done = staff("retention", "--days", "365", env=env)
     assert done.returncode == 0 and done.stdout.startswith("Deleted 2 conversations older than 365 days")
@@ -44,7 +45,7 @@ def test_retention_says_how_many_conversations_it_deleted(tmp_path):
 
 
 def test_retention_also_deletes_old_requests_reviews_and_notes_but_never_an_unsent_notification(tmp_path):
-    store = ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    store = migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}")
     reviews = ConversationReviews(store.engine)
     long_ago = datetime.now(timezone.utc) - timedelta(days=400)
 
@@ -103,7 +104,7 @@ def test_retention_also_deletes_log_lines_older_than_the_period_while_the_proces
     served_yesterday = nginx(1)
     (logs / "nginx.log").write_text(nginx(400) + served_yesterday)
     (logs / "notes.txt").write_text(line(400, "not a log of the clinic's processes"))
-    env = {**os.environ, "CLINIC_DB_URL": f"sqlite:///{tmp_path / 'clinic.db'}",
+    env = {**os.environ, "CLINIC_DB_URL": migrate(f"sqlite:///{tmp_path / 'clinic.db'}"),
            "CLINIC_TRACKER_DB_URL": f"sqlite:///{tmp_path / 'rasa.db'}", "CLINIC_LOG_DIR": str(logs)}
 
     with (logs / "actions.log").open("a") as supervisord:  # holds the file open, as for a running process
@@ -119,10 +120,10 @@ def test_retention_also_deletes_log_lines_older_than_the_period_while_the_proces
 
 
 def test_an_admin_disables_enables_resets_sets_roles_and_lifts_waits_from_the_shell_and_each_is_audited(tmp_path):
-    store = ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    store = migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}")
     accounts = StaffAccounts(store.engine)
     accounts.create("sam", "the old long password")
-    env = {**os.environ, "CLINIC_DB_URL": f"sqlite:///{tmp_path / 'clinic.db'}"}
+    env = {**os.environ, "CLINIC_DB_URL": migrate(f"sqlite:///{tmp_path / 'clinic.db'}")}
     token = accounts.log_in("sam", "the old long password", "10.0.0.5")
 
     assert staff("disable-account", "Sam", env=env).returncode == 0

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from clinic import PROJECT_ROOT
 from local_servers import API_SECRET, free_port, wait_for
 from patient_channel import chat, new_session
+from databases import migrate
 
 PASSWORDS = {"admin": "admin password for tests", "sam": "staff password for tests",
              "tina": "trainer password for tests"}
@@ -79,6 +80,7 @@ def serving_console(assistant, tmp_path_factory, clinic_db_url):
     shutil.copy(PROJECT_ROOT / "config.yml", knowledge / "config.yml")
     for shared in (".venv", "spacy_pipeline", "clinic"):
         (knowledge / shared).symlink_to(PROJECT_ROOT / shared)
+    migrate(clinic_db_url)  # as make run does before starting the console
     env = {**os.environ, "CLINIC_DB_URL": clinic_db_url,
            "CLINIC_TRACKER_DB_URL": f"sqlite:///{assistant['tracker_store']}", "CLINIC_KNOWLEDGE_ROOT": str(knowledge),
            "CLINIC_RUN_DIR": str(knowledge / "run"), "CLINIC_RASA_URL": assistant["rasa"],

@@ -15,6 +15,7 @@ from clinic.staff.summaries import ConversationSummaries
 from clinic.staff.unanswered import as_nlu_yaml, group_questions, unanswered_questions
 from clinic.store import ClinicStore
 from tracker_events import Chat, postgres_tracker_store, save_conversations, sqlite_tracker_store
+from databases import migrated_store
 
 
 CONVERSATIONS = {
@@ -91,7 +92,7 @@ def test_each_conversation_gets_the_flags_staff_look_for(reader):
 
 def summarised(reader, tmp_path, store=None) -> ConversationSummaries:
     """The console's summary of the tracker store (in `store`, or a SQLite clinic database), brought up to date."""
-    store = store or ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    store = store or migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}")
     summaries = ConversationSummaries(store.engine, reader)
     assert summaries.refresh(most_steps=100).events_behind == 0
     return summaries

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, String, Table, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from clinic.store import metadata, now
+from clinic.db.tables import revoked_sessions_table
+from clinic.store import now
 
-revoked_sessions_table = Table(
-    "patient_sessions_ended", metadata,
-    Column("session_id", String(64), primary_key=True),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-)
 
 
 class RevokedSessions:

@@ -27,14 +27,14 @@ def apply() -> None:
     import rasa.core.agent
     import rasa.core.tracker_store as tracker_store
 
-    from clinic.store import pooled
+    from clinic.db import pooled
 
     rasa.core.agent.FailSafeTrackerStore = lambda store: store
 
     create_engine_kwargs = tracker_store.create_engine_kwargs
 
     def checked_connections(url):
-        # Checked before use (a restarted database), and SQLite files kept open (clinic/store.py).
+        # Checked before use (a restarted database), and SQLite files kept open (clinic/db/__init__.py).
         return {**create_engine_kwargs(url), "pool_pre_ping": True, **pooled(url)}
 
     tracker_store.create_engine_kwargs = checked_connections

@@ -25,6 +25,7 @@ from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.reviews import ConversationReviews
 from clinic.staff.summaries import ConversationSummaries
+from clinic.db.migrate import SchemaBehind
 from clinic.store import ClinicStore
 
 
@@ -103,7 +104,14 @@ def main(argv: list[str] | None = None) -> int:
                                               "a number of days (logs in CLINIC_LOG_DIR)")
     keep.add_argument("--days", type=int, default=int(os.environ.get("CLINIC_RETENTION_DAYS", 365)))
     args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except SchemaBehind as behind:
+        print(f"error: {behind}", file=sys.stderr)
+        return 2
 
+
+def run(args) -> int:
     if args.verb == "serve":
         from clinic.staff.app import staff_console
 

@@ -30,7 +30,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from clinic.staff.tables import accounts_table, login_failures_table, sessions_table
+from clinic.db.tables import accounts_table, login_failures_table, sessions_table
 from clinic.store import now
 
 ROLES = ("staff", "trainer", "admin")  # a trainer also teaches the assistant; an admin does all

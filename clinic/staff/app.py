@@ -25,12 +25,12 @@ from clinic.staff.pages import add_pages
 from clinic.staff.reviews import ConversationReviews
 from clinic.staff.summaries import ConversationSummaries
 from clinic.staff.training import TrainAndLoad
-from clinic.staff.web import AUTO_REFRESH, HERE, Console, add_security_and_login, open_to_all, path_segment
+from clinic.staff.web import HERE, Console, add_security_and_login, open_to_all, path_segment
 from clinic.store import ClinicStore
 
 
 def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None = None) -> Sanic:
-    store = ClinicStore(clinic_db_url)  # creates the staff tables too (clinic.staff.tables)
+    store = ClinicStore(clinic_db_url)
     idle = timedelta(minutes=int(os.environ.get("CLINIC_STAFF_IDLE_MINUTES", "30")))
     lifetime = timedelta(hours=int(os.environ.get("CLINIC_STAFF_SESSION_HOURS", "12")))  # then a log-in again
     console = Console(
@@ -46,7 +46,6 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
     console.templates.filters["path_segment"] = path_segment
     console.templates.filters["local"] = local  # times in the clinic's zone (CLINIC_TIME_ZONE)
     console.templates.globals["words"] = PlainWords(console.knowledge_root)  # no Rasa names on screen
-    console.templates.globals["auto_refresh"] = AUTO_REFRESH
     app = Sanic("clinic_staff_console")
     app.ctx.console = console
     add_security_and_login(app, console)

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from clinic.staff.clock import day_bounds
 from clinic.staff.paging import Page, page_of
-from clinic.staff.tables import audit_table
+from clinic.db.tables import audit_table
 from clinic.store import now
 
 

@@ -5,18 +5,12 @@ words never come back; a new phrasing of the question is new evidence and shows.
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, String, Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from clinic.store import metadata, now
+from clinic.db.tables import ignored_table
+from clinic.store import now
 
-ignored_table = Table(
-    "unanswered_ignored", metadata,
-    Column("question", String(500), primary_key=True),  # masked, spaces collapsed, lower case
-    Column("ignored_by", String(64), nullable=False),
-    Column("ignored_at", DateTime(timezone=True), nullable=False),
-)
 
 
 def key(question: str) -> str:

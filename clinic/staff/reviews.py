@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from clinic.staff.tables import reviews_table
+from clinic.db.tables import reviews_table
 from clinic.store import now
 
 

@@ -28,10 +28,11 @@ from sqlalchemy.engine import Engine
 from clinic.staff.clock import clinic_day, day_bounds
 from clinic.staff.conversations import Conversation, ConversationFilter, TrackerStoreReader, events_table
 from clinic.staff.dashboard import AtAGlance
-from clinic.staff.ignored import ignored_table, key as ignored_key
+from clinic.db.tables import ignored_table
+from clinic.staff.ignored import key as ignored_key
 from clinic.staff.paging import Page, page_of
 from clinic.staff.privacy import mask
-from clinic.staff.tables import conversation_summaries_table, message_summaries_table, summary_state_table
+from clinic.db.tables import conversation_summaries_table, message_summaries_table, summary_state_table
 
 logger = logging.getLogger(__name__)
 ADVISORY_LOCK = 20261130  # PostgreSQL: one summariser at a time, whichever console process

@@ -43,7 +43,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 UNKNOWN_ACCOUNT = "(unknown account)"  # never a username: those are letters, digits, '.', '-' and '_'
-AUTO_REFRESH = "auto"  # ?auto=1: the address a page reloads itself at (base.html), never its owner's doing
 FROM_ELSEWHERE = "Not done: this form was sent from another website."
 
 
@@ -88,10 +87,9 @@ def route_is(request: Request, mark: str) -> bool:
 
 
 def owners_action(request: Request) -> bool:
-    """Whether the staff member did this, so their session's idle time starts again: not a page
-    reloading itself, nor what a reload fetches along (the stylesheet; a favicon, which is no page)."""
-    return (request.route is not None and not route_is(request, "open_to_all")
-            and not (request.method == "GET" and request.args.get(AUTO_REFRESH) == "1"))
+    """Whether the staff member did this, so their session's idle time starts again: a page, not
+    what a page fetches along (the stylesheet; a favicon, which is no page). No page reloads itself."""
+    return request.route is not None and not route_is(request, "open_to_all")
 
 
 def from_this_console(request: Request, console: Console) -> bool:

@@ -28,7 +28,7 @@ case "$role" in
     exec python -m clinic.notifications "$@" ;;
   migrate)
     export CLINIC_SERVICE="${CLINIC_SERVICE:-migrate}"
-    exec python -m clinic.migrate "$@" ;;
+    exec python -m clinic.db.migrate "$@" ;;
   *)
     exec "$role" "$@" ;;
 esac

@@ -25,10 +25,11 @@ from sqlalchemy import insert, select, text
 from clinic import PROJECT_ROOT
 from clinic.staff.accounts import StaffAccounts
 from clinic.staff.app import staff_console
-from clinic.staff.tables import audit_table
+from clinic.db.tables import audit_table
 from clinic.store import ClinicStore
 from local_servers import free_port, wait_for
 from tracker_events import Chat, save_conversations, sqlite_tracker_store
+from databases import migrated_store
 
 PASSWORDS = {"admin": "admin password for tests", "sam": "staff password for tests",
              "tina": "trainer password for tests"}
@@ -113,7 +114,7 @@ def site(tmp_path_factory):
                                  **{cid: Chat("2026-11-13").patient("hi", "greet") for cid in FORMULAS},
                                  "web-unanswered": Chat("2026-11-14").patient(UNANSWERED, "nlu_fallback")})
     copy_conversation(tracker.engine, "web-booking", [f"filler-{n:02d}" for n in range(FILLERS)])
-    store = ClinicStore(clinic_url)
+    store = migrated_store(clinic_url)
     reference = store.submit("booking", "web-booking", PATIENT, [])[0].reference
     slashed_reference = store.submit("callback", SLASHED[0], {"phone": "555 300 4000"}, [])[0].reference
     accounts = StaffAccounts(store.engine)

@@ -21,6 +21,7 @@ from clinic.staff.summaries import ConversationSummaries
 from clinic.store import ClinicStore
 from clinic.staff.unanswered import group_questions
 from tracker_events import Chat, postgres_tracker_store, save_conversations, sqlite_tracker_store
+from databases import migrated_store
 
 
 # --- 8. Masking ------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ def built(monkeypatch):
 @pytest.fixture
 def summary(reader, tmp_path):
     """The console's summary of the store, brought up to date (which folds every conversation once)."""
-    summaries = ConversationSummaries(ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}").engine, reader)
+    summaries = ConversationSummaries(migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}").engine, reader)
     assert summaries.refresh(most_steps=100).events_behind == 0
     return summaries
 

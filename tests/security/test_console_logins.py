@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from clinic.staff.accounts import LoginThrottled, StaffAccounts
-from clinic.staff.tables import login_failures_table
+from clinic.db.tables import login_failures_table
 
 PASSWORD = "correct horse battery staple"
 WRONG = "not the password at all"

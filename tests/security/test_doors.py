@@ -14,6 +14,7 @@ from clinic import PROJECT_ROOT
 from listening import listening_addresses
 from local_servers import ACTION_SERVER_SECRET, API_SECRET, CHANNEL_SECRET, free_port
 from patient_channel import call, chat, new_session
+from databases import migrate
 
 
 def test_make_run_offers_only_the_widgets_channel_no_plain_rest(monkeypatch, tmp_path):
@@ -21,7 +22,7 @@ def test_make_run_offers_only_the_widgets_channel_no_plain_rest(monkeypatch, tmp
     from rasa.core.run import create_http_input_channels
 
     monkeypatch.setenv("CLINIC_CHANNEL_SECRET", CHANNEL_SECRET)
-    monkeypatch.setenv("CLINIC_DB_URL", f"sqlite:///{tmp_path / 'clinic.db'}")
+    monkeypatch.setenv("CLINIC_DB_URL", migrate(f"sqlite:///{tmp_path / 'clinic.db'}"))
     channels = create_http_input_channels(None, str(PROJECT_ROOT / "credentials.yml"))
     assert [channel.name() for channel in channels] == ["clinic_web"]
 

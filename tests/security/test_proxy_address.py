@@ -17,6 +17,7 @@ from clinic import PROJECT_ROOT
 from clinic.prod.proxy import upstream_proxies
 from local_servers import BIN, CHANNEL_SECRET, free_port, wait_for
 from production import supervised_programs
+from databases import migrate
 
 LIMIT = 3  # sessions a minute per address
 CLINICS_PROXY = "127.0.0.3"
@@ -63,7 +64,7 @@ def proxied(trained_model, tmp_path_factory):
                "CLINIC_CREDENTIALS": "credentials.yml", "CLINIC_ENDPOINTS": str(endpoints),
                "CLINIC_ACTIONS_PORT": str(free_port()), "CLINIC_SITE_PORT": str(free_port()),
                "CLINIC_STAFF_PORT": str(free_port()), "CLINIC_BOT_URL": f"http://127.0.0.1:{public_port}",
-               "CLINIC_CHANNEL_SECRET": CHANNEL_SECRET, "CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}",
+               "CLINIC_CHANNEL_SECRET": CHANNEL_SECRET, "CLINIC_DB_URL": migrate(f"sqlite:///{workdir / 'clinic.db'}"),
                "CLINIC_WEB_LIMIT_PER_IP": f"{LIMIT}/minute", "CLINIC_WEB_LIMITS_STORAGE": ""}
     run_dir.mkdir()
     subprocess.run([BIN / "python", "-m", "clinic.prod.topology"], env=environ, cwd=PROJECT_ROOT, check=True)

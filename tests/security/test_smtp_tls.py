@@ -15,6 +15,7 @@ from cryptography.x509.oid import NameOID
 from clinic.notifications import EmailNotifier, configured_notifiers, deliver_due
 from clinic.store import ClinicStore
 from local_servers import free_port
+from databases import migrated_store
 
 PATIENT = {"patient_name": "Ana Tls", "contact": "555 010 1234"}
 
@@ -76,7 +77,7 @@ def smtp_servers():
 
 @pytest.fixture
 def store(tmp_path):
-    return ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    return migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}")
 
 
 def smtp_env(port: int, **settings) -> dict:

@@ -17,6 +17,7 @@ from clinic import notifications
 from clinic.notifications import WebhookNotifier, deliver_due
 from clinic.store import ClinicStore
 from local_servers import free_port
+from databases import migrated_store
 
 SECRET = "test-webhook-secret-for-signing"
 PATIENT = {"patient_name": "Zelda Quimby", "contact": "555 019 4242"}
@@ -74,7 +75,7 @@ def receivers():
 
 @pytest.fixture
 def store(tmp_path):
-    return ClinicStore(f"sqlite:///{tmp_path / 'clinic.db'}")
+    return migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}")
 
 
 def make_due_again(store):

@@ -1,11 +1,11 @@
-"""Brings the clinic database to the current schema (Alembic, clinic/migrations/).
+"""Brings the clinic database to the current schema (Alembic, clinic/db/migrations/).
 
-    python -m clinic.migrate        # make run and make prod do this before starting
+    python -m clinic.db.migrate     # make run, make prod, systemd and Kubernetes do this before starting
 
 A database made by the first release, before migrations, is upgraded in place.
-A PostgreSQL database that does not exist yet is created first. Every process
-that opens the clinic database also upgrades it if it is behind, so a test's
-fresh SQLite file or a `clinic.staff` command works without this step.
+A PostgreSQL database that does not exist yet is created first. This is the only
+place the schema changes: the processes check it is current and refuse to start
+otherwise (require_current_schema), so two replicas never race to upgrade it.
 """
 from __future__ import annotations
 
@@ -53,6 +53,19 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, head()
 
 
+class SchemaBehind(RuntimeError):
+    def __init__(self, at: str | None) -> None:
+        super().__init__(f"the clinic database is at schema {at or 'none (empty)'}, not {head()}: run "
+                         "`python -m clinic.db.migrate` first (make run and make prod do)")
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Raises SchemaBehind unless the database is at the migrations' head."""
+    at = current(engine)
+    if at != head():
+        raise SchemaBehind(at)
+
+
 def create_database_if_missing(url: str) -> None:
     """PostgreSQL only: CREATE DATABASE through the server's maintenance database."""
     parsed = make_url(url)
@@ -73,10 +86,10 @@ def create_database_if_missing(url: str) -> None:
 def main() -> None:
     import os
 
-    from clinic.store import DEFAULT_URL
+    from clinic.db import clinic_db_url
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    url = os.environ.get("CLINIC_DB_URL") or DEFAULT_URL
+    url = clinic_db_url()
     create_database_if_missing(url)
     if os.environ.get("CLINIC_TRACKER_DB_URL"):  # conversations: Rasa's tracker store expects the database
         create_database_if_missing(os.environ["CLINIC_TRACKER_DB_URL"])

@@ -1,8 +1,70 @@
-"""The staff console's own tables, in the clinic database (CLINIC_DB_URL)."""
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Text, Table
+"""Every table of the clinic database, in one metadata; the migrations (clinic/db/migrations/)
+make them, and tests/test_migrations.py checks the two agree.
 
-from clinic.store import metadata
+Rasa's own tables (conversations: `events`) are Rasa's, in the tracker database.
+"""
+from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text
 
+metadata = MetaData()
+
+# The inbox: booking and callback requests, safety alerts, and what each owes the clinic (clinic/store.py).
+requests_table = Table(
+    "clinic_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(16), nullable=False, unique=True),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("conversation_id", String(255), nullable=False, index=True),
+    Column("status", String(16), nullable=False, default="new"),
+    Column("details", Text, nullable=False),  # JSON: what the patient gave
+    Column("assignee", String(255)),
+    Column("notes", Text),  # the latest note; all of them, signed and dated, in clinic_request_notes
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox_table = Table(
+    "clinic_outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("clinic_requests.id"), nullable=False, index=True),
+    Column("channel", String(16), nullable=False),  # "email" or "webhook"
+    Column("status", String(16), nullable=False, default="pending"),  # pending / sent
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", DateTime(timezone=True)),
+)
+
+
+notes_table = Table(
+    "clinic_request_notes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("clinic_requests.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+
+# The notification worker's heartbeat (clinic/heartbeats.py).
+heartbeats_table = Table(
+    "clinic_worker_heartbeats", metadata,
+    Column("worker", String(64), primary_key=True),
+    Column("beat_at", DateTime(timezone=True), nullable=False),
+    Column("sent", Integer, nullable=False),  # in the last round
+    Column("failed", Integer, nullable=False),
+)
+
+
+# Patient sessions ended with "End chat" (clinic/channel/revocations.py).
+revoked_sessions_table = Table(
+    "patient_sessions_ended", metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# The staff console (clinic/staff/).
 accounts_table = Table(
     "staff_accounts", metadata,
     Column("id", Integer, primary_key=True),
@@ -77,4 +139,11 @@ summary_state_table = Table(
     "console_summary_state", metadata,
     Column("name", String(32), primary_key=True),
     Column("last_event_id", Integer, nullable=False),  # the newest tracker event summarised
+)
+
+ignored_table = Table(
+    "unanswered_ignored", metadata,
+    Column("question", String(500), primary_key=True),  # masked, spaces collapsed, lower case
+    Column("ignored_by", String(64), nullable=False),
+    Column("ignored_at", DateTime(timezone=True), nullable=False),
 )

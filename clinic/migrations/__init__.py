@@ -1,6 +1,0 @@
-"""The clinic database's schema, versioned with Alembic (clinic/migrate.py runs it).
-
-A schema change is a new file in versions/ (`alembic revision` with
-clinic/migrations/alembic.ini, or a copy of the last file), never an edit of
-an old one: clinics upgrade in place from whatever release they run.
-"""
