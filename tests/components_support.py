@@ -78,3 +78,113 @@ class SpacyFront:
 def outputs(messages: Iterable[Message], keys: Iterable[str]) -> list[dict]:
     """What the components wrote into each message under `keys` (deep copies, comparable)."""
     return [{key: copy.deepcopy(m.get(key)) for key in keys} for m in messages]
+
+
+# A small knowledge base in patients' words, for the components that run after the two linear
+# ones (the risk guard, the fallback, the language detector, the red-flag classifier).
+SMALL_CLINIC_NLU = """
+version: "3.1"
+nlu:
+- intent: greet
+  examples: |
+    - hello
+    - hi there
+    - good morning
+    - hiya
+- intent: book_appointment
+  examples: |
+    - i want to book an appointment
+    - can i make a booking for next week
+    - i'd like to schedule a session
+    - please book me in
+- intent: unclear
+  examples: |
+    - hmm
+    - what
+    - ok and
+    - huh?
+- intent: red_flag
+  examples: |
+    - i can't control my bladder and my legs are numb
+    - i want to end it all
+    - i have chest pain and can't breathe
+    - my legs gave way and i can't feel my bum
+- intent: faq/does_it_hurt
+  examples: |
+    - does dry needling hurt
+    - is needling painful
+    - will the needles hurt
+    - how much does dry needling hurt
+- intent: faq/needle_time
+  examples: |
+    - how long do the needles stay in
+    - how many minutes are the needles left in
+    - how long are the needles in for
+    - do the needles stay in long
+- intent: faq/aftercare_soreness
+  examples: |
+    - how long does the soreness last after needling
+    - will i be sore the next day
+    - what should i do about soreness after a session
+    - is it normal to ache after dry needling
+- intent: faq/how_it_helps
+  examples: |
+    - how can dry needling help sciatica
+    - will needling help my sciatica
+    - does dry needling work for sciatica
+    - can needling relieve my leg pain
+- intent: faq/ask_clinic_pregnancy
+  examples: |
+    - can i have dry needling while pregnant
+    - is needling safe in pregnancy
+    - i am expecting a baby, can i still come
+- intent: faq/ask_clinic_medications
+  examples: |
+    - can i have needling if i take blood thinners
+    - is it ok with my medication
+    - i'm on warfarin, is needling safe
+- intent: faq/ask_clinic_price
+  examples: |
+    - how much does a session cost
+    - what are your prices
+    - how much do you charge for dry needling
+responses:
+  utter_faq/does_it_hurt:
+  - text: Most people feel a brief prick and a twitch.
+  utter_faq/needle_time:
+  - text: The needles stay in for a few seconds to fifteen minutes.
+  utter_faq/aftercare_soreness:
+  - text: Soreness usually fades in a day or two.
+  utter_faq/how_it_helps:
+  - text: Needling relaxes the tight muscles around the nerve.
+  utter_faq/ask_clinic_pregnancy:
+  - text: Please ask the clinic before treatment in pregnancy.
+  utter_faq/ask_clinic_medications:
+  - text: Please ask the clinic about your medication.
+  utter_faq/ask_clinic_price:
+  - text: Please ask the clinic about prices.
+"""
+
+
+class TrainedFront(SpacyFront):
+    """The spaCy front, the intent classifier and the answer selector, trained on `nlu` as config.yml
+    orders them: what the components after them find in a message."""
+
+    def __init__(self, tmp_path: Path, nlu: str = SMALL_CLINIC_NLU) -> None:
+        from clinic.nlp.answer_selector import LinearAnswerSelector
+        from clinic.nlp.intent_classifier import LinearIntentClassifier
+
+        super().__init__(tmp_path)
+        storage = model_storage(tmp_path)
+        self.data = self.prepare_training(training_data(nlu))
+        self.classifiers = []
+        for component in (LinearIntentClassifier, LinearAnswerSelector):
+            classifier = component.create(served_config(component), storage, Resource(component.__name__), context())
+            classifier.train(self.data)
+            self.classifiers.append(classifier)
+
+    def parsed(self, *texts: str, metadata: dict | None = None) -> list[Message]:
+        found = self.messages(*texts, metadata=metadata)
+        for classifier in self.classifiers:
+            classifier.process(found)
+        return found
