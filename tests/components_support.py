@@ -188,3 +188,20 @@ class TrainedFront(SpacyFront):
         for classifier in self.classifiers:
             classifier.process(found)
         return found
+
+
+def through_a_model_archive(storage: LocalModelStorage, tmp_path: Path) -> LocalModelStorage:
+    """The storage packed into a model archive (.tar.gz) as `rasa train` packs it, and unpacked into a
+    new storage as the served assistant unpacks it (Rasa's own round trip, test_local_model_storage.py)."""
+    from rasa.engine.graph import GraphModelConfiguration
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.data import TrainingType
+
+    archive = tmp_path / "model.tar.gz"
+    configuration = GraphModelConfiguration(train_schema=GraphSchema({}), predict_schema=GraphSchema({}),
+                                            training_type=TrainingType.NLU, assistant_id="test", language="en",
+                                            core_target=None, nlu_target="nlu")
+    storage.create_model_package(archive, configuration, Domain.empty())
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    return LocalModelStorage.from_model_archive(unpacked, archive)[0]

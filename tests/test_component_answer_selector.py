@@ -12,7 +12,8 @@ from clinic.nlp import model_files
 from clinic.nlp.answer_selector import LinearAnswerSelector
 from clinic.nlp.follow_ups import QUESTION_METADATA_KEY, TOPIC_METADATA_KEY
 from clinic.nlp.intent_classifier import LinearIntentClassifier
-from components_support import SpacyFront, context, model_storage, outputs, served_config, training_data
+from components_support import (SpacyFront, context, model_storage, outputs, served_config, through_a_model_archive,
+                                training_data)
 
 NLU = """
 version: "3.1"
@@ -136,6 +137,15 @@ def test_the_loaded_selector_reads_every_kind_of_message_exactly_as_the_trained_
         before = outputs([parse(front, trained, trained[1], text, topic)], KEYS)
         after = outputs([parse(front, trained, loaded, text, topic)], KEYS)
         assert after == before, text
+
+
+def test_unpacked_from_a_model_archive_it_reads_as_the_trained_one(front, trained, tmp_path):
+    unpacked = through_a_model_archive(trained[2], tmp_path)
+    served = LinearAnswerSelector.load(served_config(LinearAnswerSelector), unpacked, SELECTOR, context())
+    for text, topic in [("what do you charge for a session?", None), ("is it painful? and how long do the needles "
+                        "stay in?", None), ("ok and how long does that last", "faq/aftercare_soreness")]:
+        assert outputs([parse(front, trained, served, text, topic)], KEYS) == \
+            outputs([parse(front, trained, trained[1], text, topic)], KEYS)
 
 
 def test_a_new_question_gets_its_answer_with_the_response_kept_beside_the_model(front, trained, loaded):
