@@ -51,7 +51,8 @@ def test_a_medicine_named_in_a_question_gets_ask_the_clinic_first_then_the_quest
     message = read(front, guard, "i take aspirin every day, how long do the needles stay in?")
     assert message.get("risk") == "medicine"
     assert answer(message)["intent_response_key"] == "faq/ask_clinic_medications"
-    assert answer(message)["confidence"] == 1.0 and answer(message)["utter_action"] == "utter_faq/ask_clinic_medications"
+    assert answer(message)["confidence"] == 1.0
+    assert answer(message)["utter_action"] == "utter_faq/ask_clinic_medications"
     assert [q["topic"] for q in message.get("questions")] == ["faq/ask_clinic_medications", "faq/needle_time"]
     assert "risk" in message.as_dict(only_output_properties=True)  # for staff
 
