@@ -11,6 +11,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from clinic import names
+
 
 def chosen_answer(latest_message: dict) -> str | None:
     """The answer `utter_faq` gave, e.g. "faq/does_it_hurt"."""
@@ -31,4 +33,4 @@ class ActionAnswerOtherQuestions(Action):
             dispatcher.utter_message(response="utter_another_question")
             dispatcher.utter_message(response=f"utter_{topic}")
         topic = others[-1] if others else first
-        return [SlotSet("faq_topic", topic)] if topic else []
+        return [SlotSet(names.TOPIC, topic)] if topic else []

@@ -10,6 +10,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from clinic import names
+
 ANSWERED_IN = {"es"}  # languages with replies of their own; any other gets English
 
 
@@ -21,4 +23,4 @@ class ActionNoteLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         code = (tracker.latest_message.get("language") or {}).get("code")
-        return [SlotSet("patient_language", code if code in ANSWERED_IN else "en")]
+        return [SlotSet(names.PATIENT_LANGUAGE, code if code in ANSWERED_IN else "en")]

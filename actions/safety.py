@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import booking_handoff
-from clinic import metrics
+from clinic import metrics, names
 from clinic.nlp.tiers import UNCONFIRMED, escalation_tier, reply_language
 from clinic.notifications import configured_notifiers
 
@@ -55,5 +55,5 @@ class ActionEscalateRedFlag(Action):
         logger.info("red flag escalated", extra={"conversation_id": tracker.sender_id})
         if tier in ALERT_TIERS:
             alert_clinic(tracker.sender_id, tier)
-        return [SlotSet("red_flag_tier", tier), SlotSet("red_flags", [f["flag"] for f in flags]),
-                SlotSet("patient_language", reply_language(flags))]
+        return [SlotSet(names.RED_FLAG_TIER, tier), SlotSet(names.RED_FLAGS, [f["flag"] for f in flags]),
+                SlotSet(names.PATIENT_LANGUAGE, reply_language(flags))]

@@ -55,11 +55,6 @@ def find_contact(text: str, region: str = DEFAULT_REGION) -> Contact | None:
     return None
 
 
-def looks_like_contact_attempt(text: str) -> bool:
-    """Whether the patient tried to give a phone or email (to say what was wrong)."""
-    return "@" in text or sum(ch.isdigit() for ch in text) >= 5
-
-
 def find_name(text: str) -> str | None:
     """A name the patient introduced ("I'm Ana", "my name is Ana Ruiz")."""
     for match in NAME_INTRO.finditer(text):

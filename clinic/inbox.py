@@ -1,4 +1,4 @@
-"""The staff inbox on the command line, until the staff console arrives.
+"""The staff inbox on the command line (the console's Inbox page does the same in a browser).
 
     python -m clinic.inbox list [--status new] [--kind booking]
     python -m clinic.inbox show MC-7K4Q9P

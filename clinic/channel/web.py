@@ -37,13 +37,12 @@ from clinic.channel.settings import ChannelSettings
 from clinic.channel.transcript import quick_replies, transcript
 from clinic.nlp.follow_ups import QUESTION_METADATA_KEY, TOPIC_METADATA_KEY
 from clinic.profile import clinic_profile
-from clinic.staff.conversations import FALLBACK_RESPONSES
+from clinic import names
 from clinic.store import ClinicStore
 
 logger = logging.getLogger(__name__)
 
 MESSAGES_FILE = Path(__file__).with_name("messages.yml")
-TOPIC_SLOT = "faq_topic"
 CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": "Authorization, Content-Type",
@@ -213,7 +212,7 @@ class ClinicWebInput(InputChannel):
                 return refusal(400, "empty")
             # The conversation's topic and the question that got it, so the NLU can read "does that
             # hurt?" and "and a week later?" (clinic/nlp/follow_ups.py).
-            topic = tracker.get_slot(TOPIC_SLOT) if tracker else None
+            topic = tracker.get_slot(names.TOPIC) if tracker else None
             context = None
             if topic:  # inside a form, the last message answered it: no question to read a follow-up by
                 asked = tracker.latest_message if not tracker.active_loop_name else None
@@ -232,7 +231,7 @@ class ClinicWebInput(InputChannel):
             if earlier is not None:  # sent again while its first turn ran (on this replica or another)
                 return repeated(earlier)
             seconds = time.monotonic() - started
-            unanswered = bool(FALLBACK_RESPONSES.intersection(collector.responses))
+            unanswered = bool(names.FALLBACK_RESPONSES.intersection(collector.responses))
             metrics.MESSAGES.inc()
             metrics.REPLY_SECONDS.observe(seconds)
             metrics.FALLBACKS.inc(unanswered)

@@ -20,14 +20,13 @@ from sqlalchemy import (
     Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, func, select,
 )
 
-from clinic import PROJECT_ROOT
+from clinic import PROJECT_ROOT, names
 from clinic.nlp.tiers import most_serious
 
 DEFAULT_TRACKER_URL = f"sqlite:///{PROJECT_ROOT / 'rasa.db'}"
 BATCH = 100  # conversations whose events are read from the store at a time
 
 # What counts as "the assistant could not answer" (see data/rules.yml and data/faq/ask_the_clinic.yml).
-FALLBACK_RESPONSES = {"utter_rephrase", "utter_default"}
 OUT_OF_SCOPE_RESPONSES = {"utter_out_of_scope"}
 NOT_IN_ARTICLE_PREFIX = "utter_faq/ask_clinic_"
 NOT_IN_ARTICLE_RESPONSE = "utter_not_in_article"  # a readable question no topic answers (actions/scope.py)
@@ -151,17 +150,17 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
                 conversation.flags.add("out_of_scope" if reason == "out of scope" else "unanswered")
         elif kind == "slot":
             name, value = data.get("name"), data.get("value")
-            if name == "red_flag_tier" and value:
+            if name == names.RED_FLAG_TIER and value:
                 conversation.flags.add("red_flag")
                 conversation.red_flag_tier = most_serious(conversation.red_flag_tier, value)
                 if value == "crisis":
                     conversation.flags.add("crisis")
-            elif name == "request_reference" and value and submitted:
+            elif name == names.REQUEST_REFERENCE and value and submitted:
                 conversation.references.append(value)
                 conversation.flags.add(submitted)  # only a stored request counts, not a failed attempt
-            elif name == "patient_name" and value:
+            elif name == names.PATIENT_NAME and value:
                 conversation.names_given.add(str(value))
-            elif name == "faq_topic" and pending is not None:
+            elif name == names.TOPIC and pending is not None:
                 pending.topic = value
         elif kind == "active_loop":
             in_form = bool(data.get("name"))
@@ -177,7 +176,7 @@ def build_conversation(conversation_id: str, rows) -> Conversation:
 
 
 def unanswered_reason(response: str | None) -> str | None:
-    if response in FALLBACK_RESPONSES:
+    if response in names.FALLBACK_RESPONSES:
         return "fallback"
     if response in OUT_OF_SCOPE_RESPONSES:
         return "out of scope"
