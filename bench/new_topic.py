@@ -1,6 +1,6 @@
 """Can a new FAQ topic be learned from 10 examples? The cross-validation gate of
 `clinic faq check` (clinic/quality/cross_validation.py), run on the knowledge
-base plus one new topic at a time: the README's walk-through FAQ
+base plus one new topic at a time: the walk-through FAQ of docs/authoring-faqs.md
 (tests/new_faq.py) and the helper-written sets in tests/new_faq_examples.yml,
 tuning and blind halves apart. Numbers, not a gate.
 

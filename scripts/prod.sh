@@ -3,7 +3,7 @@
 # servers behind nginx (5005), the action server, the notification worker, the
 # demo page and the staff console, all supervised; conversations and the clinic
 # database in PostgreSQL, locks and rate limits in Redis. Settings come from the
-# environment (README "Deploying"); the defaults suit this machine's services.
+# environment (docs/settings.md); the defaults suit this machine's services.
 set -euo pipefail
 umask 077
 source "$(dirname "$0")/env.sh"

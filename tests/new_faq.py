@@ -1,4 +1,4 @@
-"""The FAQ a developer adds in the README's walk-through: exercise after dry needling."""
+"""The FAQ a developer adds in the walk-through of docs/authoring-faqs.md: exercise after dry needling."""
 from clinic.faq.author import NewTopic
 
 EXERCISE = NewTopic(

@@ -356,7 +356,7 @@ def endpoint_settings() -> set[str]:
     return set(re.findall(r"\$\{(\w+)\}", (ROOT / "deploy" / "endpoints.yml").read_text()))
 
 
-# What each process needs in production beyond that (README "Deploying" and "Security").
+# What each process needs in production beyond that (docs/settings.md, docs/security.md).
 REQUIRED = {
     "rasa": endpoint_settings() | {
         "CLINIC_CHANNEL_SECRET",        # signs the widget's session tokens (clinic/channel/sessions.py)

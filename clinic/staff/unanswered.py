@@ -96,6 +96,6 @@ def as_nlu_yaml(groups: list[QuestionGroup], exported_on: date) -> str:
                     "examples": _Block("".join(f"- {example}\n" for example in examples))})
     header = (f"# Unanswered patient questions, exported from the staff console on {exported_on}.\n"
               "# Each intent is one group of similar questions: a candidate FAQ topic. Rename it, write\n"
-              "# an answer from the clinic's article, then add it (README, \"Adding a FAQ\").\n")
+              "# an answer from the clinic's article, then add it (docs/authoring-faqs.md, \"Adding a FAQ\").\n")
     return header + yaml.dump({"version": "3.1", "nlu": nlu}, Dumper=_NluDumper, sort_keys=False,
                               allow_unicode=True, width=1000)
