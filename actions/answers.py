@@ -5,6 +5,7 @@ and chooses the first one asked for `utter_faq`; this action answers the rest,
 in the order asked, each after a short lead-in, and keeps the conversation's
 topic (slot `faq_topic`, shown to staff) for follow-ups such as "does that hurt?".
 """
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -24,9 +25,7 @@ class ActionAnswerOtherQuestions(Action):
     def name(self) -> Text:
         return "action_answer_other_questions"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         first = chosen_answer(tracker.latest_message)
         others = [q["topic"] for q in tracker.latest_message.get("questions") or [] if q["topic"] != first]
         for topic in others:

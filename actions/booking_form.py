@@ -7,6 +7,7 @@ an interruption (a question, a red flag, cancel, change): then nothing is
 taken, Rasa rejects the form's turn, and the rules in data/booking_rules.yml
 answer the interruption.
 """
+
 from typing import Any, Dict, Text
 
 from rasa_sdk import Tracker
@@ -15,13 +16,39 @@ from rasa_sdk.forms import FormValidationAction
 
 from clinic import booking
 
-INTERRUPTIONS = {"faq", "red_flag", "cancel_booking", "change_booking_detail", "request_callback",
-                 "help", "bot_challenge", "clinic_contact", "goodbye", "thank"}
+INTERRUPTIONS = {
+    "faq",
+    "red_flag",
+    "cancel_booking",
+    "change_booking_detail",
+    "request_callback",
+    "help",
+    "bot_challenge",
+    "clinic_contact",
+    "goodbye",
+    "thank",
+}
 # A reason for the visit ("sciatica in my left leg") or a question for the
 # clinic may read like an FAQ; it is still the answer unless asked as a question.
 FREE_TEXT_INTERRUPTIONS = INTERRUPTIONS - {"faq"}
-QUESTION_WORDS = {"what", "how", "why", "when", "who", "where", "which", "does", "do", "is", "are",
-                  "can", "could", "will", "would", "should"}
+QUESTION_WORDS = {
+    "what",
+    "how",
+    "why",
+    "when",
+    "who",
+    "where",
+    "which",
+    "does",
+    "do",
+    "is",
+    "are",
+    "can",
+    "could",
+    "will",
+    "would",
+    "should",
+}
 FAILURES_BEFORE_ALTERNATIVES = 2
 
 Extracted = Dict[Text, Any]
@@ -72,8 +99,9 @@ class ContactValidation:
         found = booking.find_contact(_text(tracker))
         return {"contact": found.value} if found else {}
 
-    def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: Dict) -> Extracted:
+    def validate_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Extracted:
         found = booking.find_contact(str(value))
         if found:
             return {"contact": found.value, "contact_kind": found.kind, "contact_failures": 0}
@@ -96,8 +124,9 @@ class NameValidation:
         name = booking.find_name(_text(tracker))
         return {"patient_name": name} if name else {}
 
-    def validate_patient_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: Dict) -> Extracted:
+    def validate_patient_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Extracted:
         name = booking.name_from_answer(str(value))
         if not name:
             dispatcher.utter_message(response="utter_invalid_name")
@@ -116,8 +145,9 @@ class ValidateBookingForm(SafetyFirst, NameValidation, ContactValidation, FormVa
         found = booking.find_preferred_time(_text(tracker))
         return {"preferred_time": found[0]} if found else {}
 
-    def validate_preferred_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: Dict) -> Extracted:
+    def validate_preferred_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Extracted:
         words = str(value).strip()[: booking.MAX_REASON_LENGTH]
         found = booking.find_preferred_time(words)
         # The patient's own words are kept; the date is a help for staff.
@@ -128,8 +158,9 @@ class ValidateBookingForm(SafetyFirst, NameValidation, ContactValidation, FormVa
             return {}
         return {"visit_reason": _text(tracker)}
 
-    def validate_visit_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: Dict) -> Extracted:
+    def validate_visit_reason(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Extracted:
         return {"visit_reason": booking.visit_reason(str(value))}
 
     def extract_patient_status(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
@@ -141,8 +172,9 @@ class ValidateBookingForm(SafetyFirst, NameValidation, ContactValidation, FormVa
         status = booking.patient_status(text) if booking.MENTIONS_PATIENT_STATUS.search(text) else None
         return {"patient_status": status} if status else {}
 
-    def validate_patient_status(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: Dict) -> Extracted:
+    def validate_patient_status(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Extracted:
         status = booking.patient_status(str(value))
         if not status:
             dispatcher.utter_message(response="utter_invalid_patient_status")
@@ -153,15 +185,16 @@ class ValidateCallbackForm(SafetyFirst, NameValidation, ContactValidation, FormV
     def name(self) -> Text:
         return "validate_callback_form"
 
-    def extract_callback_question(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: Dict) -> Extracted:
+    def extract_callback_question(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Extracted:
         if tracker.get_slot("callback_question") or not _answering_in_own_words(
-                tracker, "callback_question", questions_allowed=True):
+            tracker, "callback_question", questions_allowed=True
+        ):
             return {}
         return {"callback_question": _text(tracker)}
 
-    def validate_callback_question(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: Dict) -> Extracted:
+    def validate_callback_question(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Extracted:
         if booking.is_acknowledgement(str(value)):
             return {"callback_question": None}  # the form asks again
         return {"callback_question": booking.visit_reason(str(value))}

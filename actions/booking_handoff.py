@@ -4,6 +4,7 @@ The request is written to the clinic database (with its notifications) before
 the patient is told it was sent; if that fails the patient is told so and
 given the clinic's phone: nothing is claimed that did not happen.
 """
+
 import logging
 import re
 from functools import lru_cache
@@ -20,14 +21,23 @@ from clinic.store import ClinicStore
 
 logger = logging.getLogger(__name__)
 
-BOOKING_SLOTS = ("patient_name", "contact", "contact_kind", "contact_failures", "preferred_time",
-                 "preferred_date", "visit_reason", "patient_status")
+BOOKING_SLOTS = (
+    "patient_name",
+    "contact",
+    "contact_kind",
+    "contact_failures",
+    "preferred_time",
+    "preferred_date",
+    "visit_reason",
+    "patient_status",
+)
 CALLBACK_SLOTS = ("patient_name", "contact", "contact_kind", "contact_failures", "callback_question")
 # Which detail a patient wants to change, by the words they use.
 DETAIL_WORDS = {
     "patient_name": r"\bname\b",
     "contact": r"phone|number|email|e-mail|contact|mobile|cell",
-    "preferred_time": r"\btime\b|\bday\b|date|when|morning|afternoon|evening|monday|tuesday|wednesday|thursday|friday|saturday|sunday",
+    "preferred_time": r"\btime\b|\bday\b|date|when|morning|afternoon|evening"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday",
     "visit_reason": r"reason|why",
     "patient_status": r"\bnew\b|returning",
 }
@@ -38,21 +48,26 @@ def clinic_store() -> ClinicStore:
     return ClinicStore()
 
 
-def _submit(kind: Text, details: Dict[Text, Any], tracker: Tracker, dispatcher: CollectingDispatcher,
-            slots: tuple) -> List[EventType]:
+def _submit(
+    kind: Text, details: Dict[Text, Any], tracker: Tracker, dispatcher: CollectingDispatcher, slots: tuple
+) -> List[EventType]:
     try:
         request, created = clinic_store().submit(kind, tracker.sender_id, details, sorted(configured_notifiers()))
     except SQLAlchemyError as error:
         # The error's text can hold the SQL parameters, i.e. patient details: log its type only.
-        logger.error("request could not be stored", extra={"conversation_id": tracker.sender_id, "kind": kind,
-                                                            "error": type(error).__name__})
+        logger.error(
+            "request could not be stored",
+            extra={"conversation_id": tracker.sender_id, "kind": kind, "error": type(error).__name__},
+        )
         metrics.REQUESTS_NOT_STORED.labels(kind).inc()
         dispatcher.utter_message(response="utter_request_not_sent")
         return []  # the details stay in the conversation: nothing is lost
     if created:
         metrics.REQUESTS.labels(kind).inc()
-    logger.info("request stored", extra={"conversation_id": tracker.sender_id, "kind": kind,
-                                         "reference": request.reference, "new": created})
+    logger.info(
+        "request stored",
+        extra={"conversation_id": tracker.sender_id, "kind": kind, "reference": request.reference, "new": created},
+    )
     dispatcher.utter_message(response=f"utter_{kind}_sent", reference=request.reference)
     return [SlotSet("request_reference", request.reference), *[SlotSet(s, None) for s in slots]]
 
@@ -78,9 +93,11 @@ class ActionSubmitCallback(Action):
         return "action_submit_callback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        details = {"patient_name": tracker.get_slot("patient_name"),
-                   tracker.get_slot("contact_kind") or "contact": tracker.get_slot("contact"),
-                   "question": tracker.get_slot("callback_question")}
+        details = {
+            "patient_name": tracker.get_slot("patient_name"),
+            tracker.get_slot("contact_kind") or "contact": tracker.get_slot("contact"),
+            "question": tracker.get_slot("callback_question"),
+        }
         return _submit("callback", details, tracker, dispatcher, CALLBACK_SLOTS)
 
 

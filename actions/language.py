@@ -4,6 +4,7 @@ The NLU's language detector puts the language of the latest message in its
 parse data; the reply (utter_other_language) picks its Spanish variation from
 the slot `patient_language`, which must be set before the reply is written.
 """
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -19,8 +20,6 @@ class ActionNoteLanguage(Action):
     def name(self) -> Text:
         return "action_note_language"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         code = (tracker.latest_message.get("language") or {}).get("code")
         return [SlotSet(names.PATIENT_LANGUAGE, code if code in ANSWERED_IN else "en")]

@@ -6,6 +6,7 @@ slots, so every escalation is visible to staff, and the rules
 (data/safety_rules.yml) answer by tier. Crisis and emergencies also alert the
 clinic at once through the notification outbox, with no patient text.
 """
+
 import logging
 from typing import Any, Dict, List, Text
 
@@ -31,23 +32,24 @@ def alert_clinic(conversation_id: Text, tier: Text) -> None:
         alert, created = store.submit("alert", conversation_id, {"tier": tier}, sorted(configured_notifiers()))
     except SQLAlchemyError as error:
         # The clinic was not alerted: whoever reads this has to tell it, and how urgently.
-        logger.error("safety alert could not be stored",
-                     extra={"conversation_id": conversation_id, "tier": tier, "error": type(error).__name__})
+        logger.error(
+            "safety alert could not be stored",
+            extra={"conversation_id": conversation_id, "tier": tier, "error": type(error).__name__},
+        )
         return
     if created:
         metrics.SAFETY_ALERTS.labels(tier).inc()
     # The reference leads to the tier in the clinic database, which retention deletes in time.
-    logger.info("safety alert stored", extra={"conversation_id": conversation_id,
-                                              "reference": alert.reference, "new": created})
+    logger.info(
+        "safety alert stored", extra={"conversation_id": conversation_id, "reference": alert.reference, "new": created}
+    )
 
 
 class ActionEscalateRedFlag(Action):
     def name(self) -> Text:
         return "action_escalate_red_flag"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         flags = tracker.latest_message.get("red_flags") or [UNCONFIRMED]
         tier = escalation_tier(flags)
         metrics.RED_FLAGS.labels(tier).inc()
@@ -55,5 +57,8 @@ class ActionEscalateRedFlag(Action):
         logger.info("red flag escalated", extra={"conversation_id": tracker.sender_id})
         if tier in ALERT_TIERS:
             alert_clinic(tracker.sender_id, tier)
-        return [SlotSet(names.RED_FLAG_TIER, tier), SlotSet(names.RED_FLAGS, [f["flag"] for f in flags]),
-                SlotSet(names.PATIENT_LANGUAGE, reply_language(flags))]
+        return [
+            SlotSet(names.RED_FLAG_TIER, tier),
+            SlotSet(names.RED_FLAGS, [f["flag"] for f in flags]),
+            SlotSet(names.PATIENT_LANGUAGE, reply_language(flags)),
+        ]

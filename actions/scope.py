@@ -4,6 +4,7 @@ rephrase prompt is for messages with no readable question ("blorf zzkt", "hmm").
 guard found naming a risk with no topic of its own ("and for my daughter? she is 12") is about
 something the article does not cover, however it is worded.
 """
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -18,11 +19,10 @@ class ActionRephraseOrSayNotCovered(Action):
     def name(self) -> Text:
         return "action_rephrase_or_say_not_covered"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         named_a_risk = bool(tracker.latest_message.get(RISK_KEY))
-        dispatcher.utter_message(response="utter_not_in_article" if named_a_risk or asks_something(text)
-                                 else "utter_rephrase")
+        dispatcher.utter_message(
+            response="utter_not_in_article" if named_a_risk or asks_something(text) else "utter_rephrase"
+        )
         return []

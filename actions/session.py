@@ -3,6 +3,7 @@
 Responses name the clinic's phone, email and emergency number through slots
 ({clinic_phone}, ...), so the facts live in one file: clinic/profile.yml.
 """
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -16,8 +17,6 @@ class ActionSessionStart(Action):
     def name(self) -> Text:
         return "action_session_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         profile_slots = [SlotSet(name, value) for name, value in clinic_profile().as_slots().items()]
         return [SessionStarted(), *profile_slots, ActionExecuted("action_listen")]

@@ -3,6 +3,7 @@
 Plain functions, no Rasa: the booking form's validation action
 (actions/booking_form.py) calls them on each message.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,10 +20,40 @@ DEFAULT_REGION = os.environ.get("CLINIC_PHONE_REGION", "US")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 NAME_INTRO = re.compile(
     r"\b(?:i'?m|i am|my name is|my name's|name is|this is|it's|call me)\s+"
-    r"([a-z][a-z'-]+(?:\s+[a-z][a-z'-]+)?)", re.IGNORECASE)
-NOT_NAMES = {"a", "an", "the", "new", "returning", "not", "in", "looking", "interested", "having",
-             "free", "available", "after", "on", "at", "here", "back", "sure", "ok", "okay", "fine",
-             "scared", "worried", "booking", "trying", "wondering", "calling", "going", "just"}
+    r"([a-z][a-z'-]+(?:\s+[a-z][a-z'-]+)?)",
+    re.IGNORECASE,
+)
+NOT_NAMES = {
+    "a",
+    "an",
+    "the",
+    "new",
+    "returning",
+    "not",
+    "in",
+    "looking",
+    "interested",
+    "having",
+    "free",
+    "available",
+    "after",
+    "on",
+    "at",
+    "here",
+    "back",
+    "sure",
+    "ok",
+    "okay",
+    "fine",
+    "scared",
+    "worried",
+    "booking",
+    "trying",
+    "wondering",
+    "calling",
+    "going",
+    "just",
+}
 PART_OF_DAY = re.compile(r"\b(morning|afternoon|evening|lunch ?time|noon|after work|before work)\b", re.I)
 NEW_PATIENT = re.compile(r"\b(new|first (time|visit)|never been|haven't been)\b", re.I)
 RETURNING_PATIENT = re.compile(r"\b(returning|been (there|here|before)|existing|came before|old patient|again)\b", re.I)
@@ -65,8 +96,28 @@ def find_name(text: str) -> str | None:
 
 
 # "ok" or "sure" typed while the form asks is a reply to the assistant, not a name or a question.
-ACKNOWLEDGEMENTS = {"ok", "okay", "k", "yes", "yeah", "yep", "no", "nope", "nah", "sure", "great", "fine", "cool",
-                    "thanks", "thank you", "alright", "got it", "hi", "hello", "hey"}
+ACKNOWLEDGEMENTS = {
+    "ok",
+    "okay",
+    "k",
+    "yes",
+    "yeah",
+    "yep",
+    "no",
+    "nope",
+    "nah",
+    "sure",
+    "great",
+    "fine",
+    "cool",
+    "thanks",
+    "thank you",
+    "alright",
+    "got it",
+    "hi",
+    "hello",
+    "hey",
+}
 
 
 def is_acknowledgement(text: str) -> bool:
@@ -93,8 +144,9 @@ def find_preferred_time(text: str, now: datetime | None = None) -> tuple[str, st
     now = now or datetime.now()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        found = search_dates(text, languages=["en"],
-                             settings={"PREFER_DATES_FROM": "future", "RELATIVE_BASE": now}) or []
+        found = (
+            search_dates(text, languages=["en"], settings={"PREFER_DATES_FROM": "future", "RELATIVE_BASE": now}) or []
+        )
     # Phone digits can read as a year ("7788"): keep dates within a year.
     found = [(words, when) for words, when in found if 0 <= (when - now).days <= 366 and not words.isdigit()]
     part_of_day = PART_OF_DAY.search(text)

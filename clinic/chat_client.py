@@ -6,6 +6,7 @@
 The same door a patient uses (a session the server hands out, a signed token),
 so nothing needs Rasa's plain REST channel.
 """
+
 from __future__ import annotations
 
 import sys
@@ -25,8 +26,12 @@ class ChatClient:
         self.session_id, self._token = session["session_id"], session["token"]
 
     def say(self, message: str) -> list[str]:
-        answer = requests.post(f"{self.channel}/sessions/{self.session_id}/messages", json={"message": message},
-                               headers={"Authorization": f"Bearer {self._token}"}, timeout=60)
+        answer = requests.post(
+            f"{self.channel}/sessions/{self.session_id}/messages",
+            json={"message": message},
+            headers={"Authorization": f"Bearer {self._token}"},
+            timeout=60,
+        )
         body = answer.json()
         if "messages" not in body:  # a polite refusal (too long, too fast): show it as the assistant's line
             return [body.get("message") or f"(refused: {answer.status_code})"]
@@ -37,8 +42,10 @@ def chat(url: str, messages: Iterable[str], out=sys.stdout) -> int:
     try:
         client = ChatClient(url)
     except requests.RequestException as why:
-        print(f"error: the assistant at {url} did not answer ({type(why).__name__}); is `make run` running?",
-              file=sys.stderr)
+        print(
+            f"error: the assistant at {url} did not answer ({type(why).__name__}); is `make run` running?",
+            file=sys.stderr,
+        )
         return 1
     for message in messages:
         if not message.strip():

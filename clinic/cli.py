@@ -1,14 +1,15 @@
 """`clinic`: the developers' command line.
 
-    clinic faq add KEY --answer ... --source ... --example ... [--family F] | --from-file F | --edit
-    clinic faq check [--no-cross-validation]
-    clinic faq import ARTICLE.(txt|md|html)
-    clinic faq from-unanswered unanswered_questions.yml
-    clinic faq baseline [RESULTS]
-    clinic model reload [--url http://localhost:5005] [--model models/clinic.tar.gz]
-    clinic model train-and-load [--url http://localhost:5005]
-    clinic chat ["message" ...] [--url http://localhost:5005]
+clinic faq add KEY --answer ... --source ... --example ... [--family F] | --from-file F | --edit
+clinic faq check [--no-cross-validation]
+clinic faq import ARTICLE.(txt|md|html)
+clinic faq from-unanswered unanswered_questions.yml
+clinic faq baseline [RESULTS]
+clinic model reload [--url http://localhost:5005] [--model models/clinic.tar.gz]
+clinic model train-and-load [--url http://localhost:5005]
+clinic chat ["message" ...] [--url http://localhost:5005]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,10 @@ def add(args) -> int:
             topic = NewTopic.from_yaml(Path(args.from_file).read_text(encoding="utf-8"))
         else:
             if not (args.key and args.answer and args.source and args.example):
-                print("error: give KEY, --answer, --source and --example (repeat it), or --from-file/--edit",
-                      file=sys.stderr)
+                print(
+                    "error: give KEY, --answer, --source and --example (repeat it), or --from-file/--edit",
+                    file=sys.stderr,
+                )
                 return 2
             topic = NewTopic(args.key, args.answer, args.source, args.example, args.family)
         path = add_topic(topic)
@@ -48,7 +51,8 @@ def add(args) -> int:
 
 
 def check(args) -> int:
-    from clinic.faq.check import check as check_topics, print_report
+    from clinic.faq.check import check as check_topics
+    from clinic.faq.check import print_report
 
     # The knowledge base Rasa will train: the current directory's when it is a project (a copy being
     # trained, e.g. the console's "Train and load"), else this checkout's.
@@ -83,8 +87,10 @@ def draft(args) -> int:
         print(f"skipped: {reason}")
     written = len(drafts) - len(skipped)
     if written:
-        print(f"Drafted {written} topic(s) in {path.relative_to(PROJECT_ROOT)}: review each one; "
-              "`clinic faq check` refuses them until `draft: true` is gone.")
+        print(
+            f"Drafted {written} topic(s) in {path.relative_to(PROJECT_ROOT)}: review each one; "
+            "`clinic faq check` refuses them until `draft: true` is gone."
+        )
     else:
         print("Nothing new to draft.")
     return 0
@@ -98,8 +104,10 @@ def baseline(args) -> int:
         print(f"error: no held-out results in {results}: run `make test` (or rasa test nlu) first", file=sys.stderr)
         return 2
     written = write_baseline(results)
-    print(f"Wrote {BASELINE_FILE.relative_to(PROJECT_ROOT)}: intent F1 {written['intent']['overall_f1']:.3f}, "
-          f"answer F1 {written['answer']['overall_f1']:.3f}. Commit it with the change that earned it.")
+    print(
+        f"Wrote {BASELINE_FILE.relative_to(PROJECT_ROOT)}: intent F1 {written['intent']['overall_f1']:.3f}, "
+        f"answer F1 {written['answer']['overall_f1']:.3f}. Commit it with the change that earned it."
+    )
     return 0
 
 
@@ -137,17 +145,20 @@ def train_and_load(args) -> int:
         print("error: training failed or was refused (above): the assistant keeps the model it has.", file=sys.stderr)
         return trained.returncode
     print("==> Checking the new model escalates every crisis, emergency and red flag it must", flush=True)
-    safe = subprocess.run([sys.executable, "-m", "clinic.quality.safety", args.model, "--before-loading"],
-                          cwd=project)
+    safe = subprocess.run([sys.executable, "-m", "clinic.quality.safety", args.model, "--before-loading"], cwd=project)
     if safe.returncode != 0:
-        print("error: the new model failed the safety net's gate (above): it is not loaded, and the assistant "
-              "keeps the model it has.", file=sys.stderr)
+        print(
+            "error: the new model failed the safety net's gate (above): it is not loaded, and the assistant "
+            "keeps the model it has.",
+            file=sys.stderr,
+        )
         return safe.returncode
     return reload(args)
 
 
 def chat(args) -> int:
-    from clinic.chat_client import chat as converse, typed_lines
+    from clinic.chat_client import chat as converse
+    from clinic.chat_client import typed_lines
 
     return converse(args.url, args.message or typed_lines())
 
@@ -161,17 +172,24 @@ def main(argv: list[str] | None = None) -> int:
     add_verb = verbs.add_parser("add", help="add a FAQ topic (examples, answer, source) to data/faq/")
     add_verb.add_argument("key", nargs="?", help="topic key, e.g. exercise_after_needling")
     add_verb.add_argument("--answer", help="2-4 plain sentences (grade 8 or below)")
-    add_verb.add_argument("--source", help='the article section, e.g. "Aftercare and Recovery", or "not in the article"')
+    add_verb.add_argument(
+        "--source", help='the article section, e.g. "Aftercare and Recovery", or "not in the article"'
+    )
     add_verb.add_argument("--example", action="append", help="a way a patient asks it (repeat, at least 10)")
     add_verb.add_argument("--family", default="added", help="data/faq/<family>.yml to write to (default: added)")
     add_verb.add_argument("--from-file", help="read key, family, source, answer and examples from a YAML file")
     add_verb.add_argument("--edit", action="store_true", help="fill in a template in $EDITOR")
     add_verb.set_defaults(run=add)
 
-    checking = verbs.add_parser("check", help="check every topic, then cross-validate the new ones; "
-                                              "exit status 1 on problems")
-    checking.add_argument("--no-cross-validation", dest="cross_validation", action="store_false",
-                          help="only the rules (what `make train` checks before training)")
+    checking = verbs.add_parser(
+        "check", help="check every topic, then cross-validate the new ones; exit status 1 on problems"
+    )
+    checking.add_argument(
+        "--no-cross-validation",
+        dest="cross_validation",
+        action="store_false",
+        help="only the rules (what `make train` checks before training)",
+    )
     checking.set_defaults(run=check)
 
     import_verb = verbs.add_parser("import", help="draft topics from an article (.txt, .md or .html)")
@@ -189,14 +207,22 @@ def main(argv: list[str] | None = None) -> int:
     model = groups.add_parser("model", help="the running assistant's model")
     model_verbs = model.add_subparsers(dest="verb", required=True)
     reload_verb = model_verbs.add_parser("reload", help="load the newly trained model without stopping the assistant")
-    reload_verb.add_argument("--url", default=os.environ.get("CLINIC_RASA_URL"),
-                             help="one Rasa server (default: every replica make run/make prod started)")
+    reload_verb.add_argument(
+        "--url",
+        default=os.environ.get("CLINIC_RASA_URL"),
+        help="one Rasa server (default: every replica make run/make prod started)",
+    )
     reload_verb.add_argument("--model", default=str(PROJECT_ROOT / "models" / "clinic.tar.gz"))
     reload_verb.set_defaults(run=reload)
-    train_verb = model_verbs.add_parser("train-and-load", help="train (after the knowledge base's checks), then "
-                                                               "reload as above: the console's \"Train and load\"")
-    train_verb.add_argument("--url", default=os.environ.get("CLINIC_RASA_URL"),
-                            help="one Rasa server (default: every replica make run/make prod started)")
+    train_verb = model_verbs.add_parser(
+        "train-and-load",
+        help="train (after the knowledge base's checks), then reload as above: the console's \"Train and load\"",
+    )
+    train_verb.add_argument(
+        "--url",
+        default=os.environ.get("CLINIC_RASA_URL"),
+        help="one Rasa server (default: every replica make run/make prod started)",
+    )
     train_verb.add_argument("--model", help="where training writes the model (default: models/clinic.tar.gz)")
     train_verb.set_defaults(run=train_and_load)
 

@@ -6,6 +6,7 @@ Security Policy (no inline script or style) that embeds the widget with one
 
     python -m clinic.demo_site [--port 8000] [--bot-url http://localhost:5005]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,16 +24,21 @@ WIDGET_DIR = PROJECT_ROOT / "widget"
 
 def content_security_policy(bot_url: str) -> str:
     bot = urlsplit(bot_url)
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-            f"connect-src {bot.scheme}://{bot.netloc}; base-uri 'none'; form-action 'none'; "
-            "frame-ancestors 'none'")
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        f"connect-src {bot.scheme}://{bot.netloc}; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
 
 
 def demo_site(bot_url: str) -> Sanic:
     app = Sanic("clinic_demo_site")
     page = Environment(loader=FileSystemLoader(WIDGET_DIR / "demo"), autoescape=True).get_template("index.html")
-    headers = {"Content-Security-Policy": content_security_policy(bot_url),
-               "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+    headers = {
+        "Content-Security-Policy": content_security_policy(bot_url),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
     @app.get("/")
     async def home(request):

@@ -1,5 +1,6 @@
 """The notification worker's heartbeat: when it last went through the outbox, and
 how that went, so the staff console can tell a stopped worker from a quiet day."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +11,6 @@ from sqlalchemy.engine import Engine
 
 from clinic.db.tables import heartbeats_table
 from clinic.store import now
-
 
 
 @dataclass(frozen=True)

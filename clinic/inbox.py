@@ -1,9 +1,10 @@
 """The staff inbox on the command line (the console's Inbox page does the same in a browser).
 
-    python -m clinic.inbox list [--status new] [--kind booking]
-    python -m clinic.inbox show MC-7K4Q9P
-    python -m clinic.inbox mark MC-7K4Q9P contacted [--assignee NAME] [--note TEXT]
+python -m clinic.inbox list [--status new] [--kind booking]
+python -m clinic.inbox show MC-7K4Q9P
+python -m clinic.inbox mark MC-7K4Q9P contacted [--assignee NAME] [--note TEXT]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,11 @@ from clinic.store import KINDS, STATUSES, ClinicRequest, ClinicStore
 
 
 def one_line(request: ClinicRequest) -> str:
-    who = (request.details.get("patient_name") or request.details.get("contact")
-           or (f"safety alert: {request.details['tier']}" if request.kind == "alert" else "-"))
+    who = (
+        request.details.get("patient_name")
+        or request.details.get("contact")
+        or (f"safety alert: {request.details['tier']}" if request.kind == "alert" else "-")
+    )
     when = request.created_at.strftime("%Y-%m-%d %H:%M")
     return f"{request.reference}  {when}  {request.kind:8}  {request.status:9}  {who}"
 
@@ -47,8 +51,13 @@ def main(argv: list[str] | None = None, store: ClinicStore | None = None) -> int
         print(f"No request {args.reference}.", file=sys.stderr)
         return 1
     if args.verb == "mark":
-        request = store.update(request.reference, status=args.status, assignee=args.assignee, notes=args.note,
-                               author=f"shell:{getpass.getuser()}")
+        request = store.update(
+            request.reference,
+            status=args.status,
+            assignee=args.assignee,
+            notes=args.note,
+            author=f"shell:{getpass.getuser()}",
+        )
     print(one_line(request))
     for key, value in request.details.items():
         print(f"  {key.replace('_', ' ')}: {value}")

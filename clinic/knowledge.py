@@ -3,6 +3,7 @@
 Reads the project's Rasa YAML files directly (domain.yml and data/**) so tests
 and authoring tools can check the knowledge base without loading Rasa.
 """
+
 from __future__ import annotations
 
 import re
@@ -114,5 +115,5 @@ def training_examples(root: Path = PROJECT_ROOT) -> dict[str, list[str]]:
 
 
 def topic_of(utter_name: str) -> str:
-    """"utter_faq/does_it_hurt" -> "faq/does_it_hurt"."""
+    """ "utter_faq/does_it_hurt" -> "faq/does_it_hurt"."""
     return utter_name.removeprefix("utter_")

@@ -11,6 +11,7 @@ place: supervisord keeps appending to the file it opened, and a new file in its
 place would never see those lines. Under systemd the logs are in the journal,
 which keeps them as long as journald.conf says.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,10 @@ from clinic import PROJECT_ROOT
 LOG_FILE = re.compile(r".+\.log(\.\d+)?")  # actions.log, actions.log.1, ...
 # "2026-12-07 16:10:54,400" (the clinic's JSON lines, local time), "2026-12-07T16:10:54+00:00" (nginx's
 # access lines), "2026/12/07 16:10:54" (nginx's errors); a JSON line's "time" comes first.
-LINE_TIME = re.compile(rb'^(?:\{"time": ?")?(\d{4})[-/](\d\d)[-/](\d\d)[ T](\d\d):(\d\d):(\d\d)(?:[.,]\d+)?'
-                       rb"(Z|[+-]\d\d:?\d\d)?")
+LINE_TIME = re.compile(
+    rb'^(?:\{"time": ?")?(\d{4})[-/](\d\d)[-/](\d\d)[ T](\d\d):(\d\d):(\d\d)(?:[.,]\d+)?'
+    rb"(Z|[+-]\d\d:?\d\d)?"
+)
 
 
 def log_directories(environ=None) -> list[Path]:

@@ -11,6 +11,7 @@ carry it anyway (Rasa's structured error lines repeat the patient's message).
 deploy/logging.yml holds the configuration (Rasa reads it through
 `--logging-config-file`); the clinic's own processes call `configure(service)`.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,12 +30,35 @@ conversation: ContextVar[str | None] = ContextVar("conversation_id", default=Non
 WITHHELD = "[patient text withheld]"
 # The fields under which Rasa's structured (structlog) lines carry what a patient wrote or what was
 # made of it: the keys rasa.utils.log_utils._anonymizer lists, which it only hides with Rasa Pro.
-PATIENT_TEXT_FIELDS = frozenset({
-    "text", "user_text", "user_message", "json_message", "message", "response", "response_text", "token_text",
-    "parse_data_text", "parse_data_entities", "entity", "current_entity", "next_entity", "slot_values",
-    "slot_candidates", "prefilled_slots", "prediction_events", "rasa_event", "rasa_events",
-    "tracker_latest_message", "tracker_states", "states", "current_states", "old_states", "successes",
-})
+PATIENT_TEXT_FIELDS = frozenset(
+    {
+        "text",
+        "user_text",
+        "user_message",
+        "json_message",
+        "message",
+        "response",
+        "response_text",
+        "token_text",
+        "parse_data_text",
+        "parse_data_entities",
+        "entity",
+        "current_entity",
+        "next_entity",
+        "slot_values",
+        "slot_candidates",
+        "prefilled_slots",
+        "prediction_events",
+        "rasa_event",
+        "rasa_events",
+        "tracker_latest_message",
+        "tracker_states",
+        "states",
+        "current_states",
+        "old_states",
+        "successes",
+    }
+)
 # The same fields in Rasa's terminal rendering, coloured or not: "rest.message.received.failure text='...'".
 CONSOLE_FIELD = re.compile(r"\s(?:\x1b\[[\d;]*m)?(?:%s)(?:\x1b\[[\d;]*m)?=" % "|".join(sorted(PATIENT_TEXT_FIELDS)))
 RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -73,7 +97,7 @@ def withheld_from_rasa_line(line: str) -> str:
         event = None
     if not isinstance(event, dict):
         found = CONSOLE_FIELD.search(line)  # what follows, a traceback included, may quote the patient
-        return f"{line[:found.start()]} {WITHHELD}" if found else line
+        return f"{line[: found.start()]} {WITHHELD}" if found else line
     carried = PATIENT_TEXT_FIELDS.intersection(event)
     for field in carried:
         event[field] = WITHHELD

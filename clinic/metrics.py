@@ -8,6 +8,7 @@ crisis: /ready and /metrics answer only a caller with the monitoring token
 (`Authorization: Bearer $CLINIC_METRICS_TOKEN`, 401 without it), and without a
 token set they are off (404). /health, yes or no, answers anyone.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,12 @@ import secrets
 from typing import Awaitable, Callable, Union
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, disable_created_metrics, generate_latest,
+    CONTENT_TYPE_LATEST,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
 )
 
 logger = logging.getLogger(__name__)
@@ -26,25 +32,30 @@ disable_created_metrics()  # the *_created series double what is scraped and say
 
 # The patient channel (each Rasa replica).
 MESSAGES = Counter("clinic_patient_messages_total", "Patient messages answered by the assistant")
-REPLY_SECONDS = Histogram("clinic_reply_seconds", "Time from a patient's message to the assistant's reply",
-                          buckets=(0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10))
+REPLY_SECONDS = Histogram(
+    "clinic_reply_seconds",
+    "Time from a patient's message to the assistant's reply",
+    buckets=(0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10),
+)
 FALLBACKS = Counter("clinic_fallbacks_total", "Replies asking the patient to rephrase (unanswered)")
-REFUSALS = Counter("clinic_refusals_total", "Calls refused, by HTTP status (401, 403, 413, 429)",
-                   ["service", "status"])
-REPEATED_MESSAGES = Counter("clinic_repeated_messages_total",
-                            "Patient messages sent again (a retry) and answered with the reply already given")
+REFUSALS = Counter("clinic_refusals_total", "Calls refused, by HTTP status (401, 403, 413, 429)", ["service", "status"])
+REPEATED_MESSAGES = Counter(
+    "clinic_repeated_messages_total", "Patient messages sent again (a retry) and answered with the reply already given"
+)
 FAILED_REPLIES = Counter("clinic_failed_replies_total", "Messages answered with the 'something went wrong' text")
 
 # The action server.
 RED_FLAGS = Counter("clinic_red_flags_total", "Red flags escalated, by tier (crisis, emergency, urgent, ...)", ["tier"])
 SAFETY_ALERTS = Counter("clinic_safety_alerts_total", "Safety alerts stored for the clinic, by tier", ["tier"])
 REQUESTS = Counter("clinic_requests_total", "Booking and callback requests stored", ["kind"])
-REQUESTS_NOT_STORED = Counter("clinic_requests_not_stored_total", "Requests the database refused (patient told)",
-                              ["kind"])
+REQUESTS_NOT_STORED = Counter(
+    "clinic_requests_not_stored_total", "Requests the database refused (patient told)", ["kind"]
+)
 
 # The notification worker.
-NOTIFICATIONS = Counter("clinic_notifications_total", "Notification attempts, by channel and result",
-                        ["channel", "result"])
+NOTIFICATIONS = Counter(
+    "clinic_notifications_total", "Notification attempts, by channel and result", ["channel", "result"]
+)
 OUTBOX_BACKLOG = Gauge("clinic_outbox_backlog", "Notifications not sent yet")
 OUTBOX_FAILING = Gauge("clinic_outbox_failing", "Notifications not sent yet that failed at least once")
 
@@ -87,14 +98,16 @@ async def readiness(checks: dict[str, Check]) -> tuple[bool, dict[str, str]]:
     return all(v == "ok" for v in results.values()), results
 
 
-def add_service_routes(app, service: str, checks: dict[str, Check], mark=lambda handler: handler,
-                       health: bool = True) -> None:
+def add_service_routes(
+    app, service: str, checks: dict[str, Check], mark=lambda handler: handler, health: bool = True
+) -> None:
     """GET /health (the process answers), /ready (its parts answer: 200 or 503) and /metrics on a Sanic app.
     `mark` decorates each handler (the staff console marks them open to all); `health=False` where the
     app has its own /health (rasa_sdk's)."""
     from sanic import response
 
     if health:
+
         @app.get("/health", name=f"{service}_health")
         @mark
         async def alive(request):

@@ -7,6 +7,7 @@ signed with CLINIC_API_JWT_SECRET (kept in .api-secret). Rasa loads the new
 model next to the old one and swaps them: conversations keep their trackers,
 and messages that arrive during the load wait for it instead of failing.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,11 @@ def api_secret() -> str:
 
 def admin_token(secret: str, minutes: int = 10) -> str:
     """A short-lived JWT in the form Rasa's API checks (role admin)."""
-    return jwt.encode({"user": {"username": "clinic-developer", "role": "admin"},
-                       "exp": int(time.time()) + minutes * 60}, secret, algorithm="HS256")
+    return jwt.encode(
+        {"user": {"username": "clinic-developer", "role": "admin"}, "exp": int(time.time()) + minutes * 60},
+        secret,
+        algorithm="HS256",
+    )
 
 
 def reload_model(url: str, model: Path, secret: str) -> tuple[str, str]:
@@ -50,7 +54,9 @@ def reload_model(url: str, model: Path, secret: str) -> tuple[str, str]:
         try:
             answer = requests.get(f"{url}/status", headers=headers, timeout=30)
         except requests.RequestException as error:
-            raise ReloadFailed(f"the assistant at {url} does not answer ({type(error).__name__}); is it running?")
+            raise ReloadFailed(
+                f"the assistant at {url} does not answer ({type(error).__name__}); is it running?"
+            ) from error
         if answer.status_code in (401, 403):
             raise ReloadFailed(f"the assistant at {url} refused the API token: the secrets differ")
         answer.raise_for_status()
@@ -58,10 +64,11 @@ def reload_model(url: str, model: Path, secret: str) -> tuple[str, str]:
 
     before = status().get("model_id", "")
     try:
-        loaded = requests.put(f"{url}/model", json={"model_file": str(model.resolve())}, headers=headers,
-                              timeout=600)
+        loaded = requests.put(f"{url}/model", json={"model_file": str(model.resolve())}, headers=headers, timeout=600)
     except requests.RequestException as error:
-        raise ReloadFailed(f"the assistant at {url} stopped answering while loading ({type(error).__name__})")
+        raise ReloadFailed(
+            f"the assistant at {url} stopped answering while loading ({type(error).__name__})"
+        ) from error
     if loaded.status_code != 204:
         raise ReloadFailed(f"the assistant did not load {model}: HTTP {loaded.status_code} {loaded.text[:300]}")
     after = status().get("model_id", "")

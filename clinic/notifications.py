@@ -41,6 +41,7 @@ below (or a copy of it: it uses the standard library only):
 Redirects are never followed (the signed body goes only to CLINIC_WEBHOOK_URL):
 a 3xx answer, like any answer but 2xx, is a failed delivery, retried later.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -106,10 +107,12 @@ def subject(request: ClinicRequest) -> str:
 
 def summary_lines(request: ClinicRequest) -> list[str]:
     if request.kind == "alert":
-        return [f"Safety alert: {ALERT_WORDING[request.details['tier']]}; conversation {request.conversation_id}, "
-                f"{request.created_at:%Y-%m-%d %H:%M} UTC.",
-                "The assistant gave the patient the crisis line or emergency number. "
-                "Read the conversation in the staff console."]
+        return [
+            f"Safety alert: {ALERT_WORDING[request.details['tier']]}; conversation {request.conversation_id}, "
+            f"{request.created_at:%Y-%m-%d %H:%M} UTC.",
+            "The assistant gave the patient the crisis line or emergency number. "
+            "Read the conversation in the staff console.",
+        ]
     return [f"{key.replace('_', ' ')}: {value}" for key, value in request.details.items() if value]
 
 
@@ -158,11 +161,13 @@ def signature(secret: str, timestamp: str | int, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None,
-                   max_age: float = SIGNATURE_MAX_AGE) -> bool:
+def verify_webhook(
+    secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None, max_age: float = SIGNATURE_MAX_AGE
+) -> bool:
     """For a receiver: True if a call is signed with `secret` and its timestamp is
     within `max_age` seconds of `now` (this clock). `body` is the raw bytes received;
     `headers` any mapping of the call's headers (looked up as sent, then lower case)."""
+
     def get(name: str) -> str:
         return headers.get(name) or headers.get(name.lower()) or ""
 
@@ -187,17 +192,34 @@ class WebhookNotifier:
 
     def send(self, request: ClinicRequest, delivery_id: str | None = None) -> None:
         delivery = delivery_id or request.reference
-        body = json.dumps({
-            "reference": request.reference, "kind": request.kind, "status": request.status,
-            "created_at": request.created_at.isoformat(), "details": request.details,
-            "conversation_id": request.conversation_id, "summary": subject(request), "delivery": delivery,
-        }, sort_keys=True).encode()
+        body = json.dumps(
+            {
+                "reference": request.reference,
+                "kind": request.kind,
+                "status": request.status,
+                "created_at": request.created_at.isoformat(),
+                "details": request.details,
+                "conversation_id": request.conversation_id,
+                "summary": subject(request),
+                "delivery": delivery,
+            },
+            sort_keys=True,
+        ).encode()
         timestamp = str(int(time.time()))
         # Never redirected: a 307/308 would carry the signed body to another server.
-        with requests.post(self.url, data=body, timeout=10, allow_redirects=False, headers={
-                "Content-Type": "application/json", TIMESTAMP_HEADER: timestamp,
+        with requests.post(
+            self.url,
+            data=body,
+            timeout=10,
+            allow_redirects=False,
+            headers={
+                "Content-Type": "application/json",
+                TIMESTAMP_HEADER: timestamp,
                 SIGNATURE_HEADER: signature(self.secret, timestamp, body),
-                DELIVERY_HEADER: delivery, "Idempotency-Key": delivery}) as response:
+                DELIVERY_HEADER: delivery,
+                "Idempotency-Key": delivery,
+            },
+        ) as response:
             if not 200 <= response.status_code < 300:
                 raise DeliveryRefused(response.status_code, response.headers.get("Location"))
 
@@ -213,10 +235,15 @@ def configured_notifiers(environ: dict | None = None) -> dict[str, Notifier]:
             logger.error(f"CLINIC_SMTP_SECURITY={security!r} is not one of {SMTP_SECURITY}: using starttls")
             security = "starttls"
         notifiers["email"] = EmailNotifier(
-            host=env["CLINIC_SMTP_HOST"], port=int(env.get("CLINIC_SMTP_PORT") or (465 if security == "tls" else 25)),
-            sender=env.get("CLINIC_MAIL_FROM", "assistant@localhost"), recipient=env["CLINIC_MAIL_TO"],
-            user=env.get("CLINIC_SMTP_USER"), password=env.get("CLINIC_SMTP_PASSWORD"),
-            security=security, ca_file=env.get("CLINIC_SMTP_CA_FILE") or None)
+            host=env["CLINIC_SMTP_HOST"],
+            port=int(env.get("CLINIC_SMTP_PORT") or (465 if security == "tls" else 25)),
+            sender=env.get("CLINIC_MAIL_FROM", "assistant@localhost"),
+            recipient=env["CLINIC_MAIL_TO"],
+            user=env.get("CLINIC_SMTP_USER"),
+            password=env.get("CLINIC_SMTP_PASSWORD"),
+            security=security,
+            ca_file=env.get("CLINIC_SMTP_CA_FILE") or None,
+        )
     if env.get("CLINIC_WEBHOOK_URL") and env.get("CLINIC_WEBHOOK_SECRET"):
         notifiers["webhook"] = WebhookNotifier(env["CLINIC_WEBHOOK_URL"], env["CLINIC_WEBHOOK_SECRET"])
     return notifiers
@@ -224,7 +251,7 @@ def configured_notifiers(environ: dict | None = None) -> dict[str, Notifier]:
 
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, ... at most an hour: exponential backoff."""
-    return min(FIRST_RETRY * (2 ** attempts), LONGEST_RETRY)
+    return min(FIRST_RETRY * (2**attempts), LONGEST_RETRY)
 
 
 def deliver_due(store: ClinicStore, notifiers: dict[str, Notifier]) -> tuple[int, int]:
@@ -241,9 +268,16 @@ def deliver_due(store: ClinicStore, notifiers: dict[str, Notifier]) -> tuple[int
             metrics.NOTIFICATIONS.labels(item.channel, "failed").inc()
             store.mark_failed(item.id, f"{type(error).__name__}: {error}", retry_delay(item.attempts))
             # Never the body or the patient's details: the error type, and an HTTP status.
-            logger.warning("notification failed", extra={
-                "outbox_id": item.id, "channel": item.channel, "attempts": item.attempts + 1,
-                "error": type(error).__name__, "status": getattr(error, "status", None)})
+            logger.warning(
+                "notification failed",
+                extra={
+                    "outbox_id": item.id,
+                    "channel": item.channel,
+                    "attempts": item.attempts + 1,
+                    "error": type(error).__name__,
+                    "status": getattr(error, "status", None),
+                },
+            )
         else:
             sent += 1
             metrics.NOTIFICATIONS.labels(item.channel, "sent").inc()
@@ -277,6 +311,7 @@ def worker_readiness(store: ClinicStore) -> dict:
     def clinic_database() -> None:
         with store.engine.connect() as db:
             db.execute(text("select 1"))
+
     return {"clinic_database": clinic_database}
 
 
@@ -285,6 +320,7 @@ if __name__ == "__main__":
     from clinic.service_port import serve_in_background
 
     logs.configure("notifications")
-    serve_in_background("notifications", int(os.environ.get("CLINIC_WORKER_PORT", 9105)),
-                        worker_readiness(ClinicStore()))
+    serve_in_background(
+        "notifications", int(os.environ.get("CLINIC_WORKER_PORT", 9105)), worker_readiness(ClinicStore())
+    )
     run_worker()

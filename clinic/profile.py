@@ -4,6 +4,7 @@ optional facts patients ask about: parking, insurance, prices, referral, languag
 Read once from `profile.yml`, overridable per field by `CLINIC_<FIELD>`
 environment variables. Placeholders are written in [square brackets].
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,10 @@ class ClinicProfile:
     def as_slots(self) -> dict[str, str]:
         """Profile values under the slot names the responses use, e.g. {clinic_phone}."""
         slots = {f"clinic_{f.name}": getattr(self, f.name) for f in fields(self)}
-        facts = {f"clinic_fact_{name}": None if is_placeholder(getattr(self, name)) else getattr(self, name)
-                 for name in FACTS}
+        facts = {
+            f"clinic_fact_{name}": None if is_placeholder(getattr(self, name)) else getattr(self, name)
+            for name in FACTS
+        }
         return {**slots, **facts}
 
 

@@ -1,6 +1,7 @@
 """/health, /ready and /metrics for a process with no web server of its own (the
 notification worker): a small HTTP server in a thread, on CLINIC_BIND_ADDRESS;
 /ready and /metrics for the monitoring token only, as everywhere (clinic/metrics.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,11 @@ def serve_in_background(service: str, port: int, checks: dict[str, metrics.Check
                 self._send(refusal, "application/json", json.dumps({"error": error}).encode())
             elif self.path == "/ready":
                 ok, parts = asyncio.run(metrics.readiness(checks))
-                self._send(200 if ok else 503, "application/json",
-                           json.dumps({"ready": ok, "service": service, "checks": parts}).encode())
+                self._send(
+                    200 if ok else 503,
+                    "application/json",
+                    json.dumps({"ready": ok, "service": service, "checks": parts}).encode(),
+                )
             elif self.path == "/metrics":
                 self._send(200, *reversed(metrics.exposition()))
             else:

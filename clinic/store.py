@@ -7,11 +7,11 @@ transaction, so a request is never stored without its notifications, and the
 patient is told "sent" only after that transaction committed. Submitting the
 same request twice in one conversation returns the first one.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -29,7 +29,6 @@ STATUSES = ("new", "contacted", "booked", "closed")
 KINDS = ("booking", "callback", "alert")  # alert: a safety alert (crisis or emergency), no patient text
 # Reference codes avoid letters and digits that look alike (0/O, 1/I/L).
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-
 
 
 def now() -> datetime:
@@ -50,8 +49,17 @@ class ClinicRequest:
 
     @classmethod
     def from_row(cls, row) -> ClinicRequest:
-        return cls(row.id, row.reference, row.kind, row.conversation_id, row.status,
-                   json.loads(row.details), row.assignee, row.notes, row.created_at)
+        return cls(
+            row.id,
+            row.reference,
+            row.kind,
+            row.conversation_id,
+            row.status,
+            json.loads(row.details),
+            row.assignee,
+            row.notes,
+            row.created_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -86,15 +94,24 @@ class ClinicStore:
         stamp = now()
         try:
             with self.engine.begin() as db:
-                request_id = db.execute(requests_table.insert().values(
-                    reference=_new_reference(), idempotency_key=key, kind=kind,
-                    conversation_id=conversation_id, status="new",
-                    details=json.dumps(details, sort_keys=True), created_at=stamp, updated_at=stamp,
-                )).inserted_primary_key[0]
+                request_id = db.execute(
+                    requests_table.insert().values(
+                        reference=_new_reference(),
+                        idempotency_key=key,
+                        kind=kind,
+                        conversation_id=conversation_id,
+                        status="new",
+                        details=json.dumps(details, sort_keys=True),
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
+                ).inserted_primary_key[0]
                 for channel in channels:
-                    db.execute(outbox_table.insert().values(
-                        request_id=request_id, channel=channel, status="pending",
-                        attempts=0, next_attempt_at=stamp))
+                    db.execute(
+                        outbox_table.insert().values(
+                            request_id=request_id, channel=channel, status="pending", attempts=0, next_attempt_at=stamp
+                        )
+                    )
         except IntegrityError:
             # The same request won a race with this one (a double click).
             existing = self._by_key(key)
@@ -120,8 +137,9 @@ class ClinicStore:
 
     def count(self, status: str) -> int:
         with self.engine.connect() as db:
-            return db.execute(select(func.count()).select_from(requests_table)
-                              .where(requests_table.c.status == status)).scalar_one()
+            return db.execute(
+                select(func.count()).select_from(requests_table).where(requests_table.c.status == status)
+            ).scalar_one()
 
     def count_by_kind(self) -> dict[str, int]:
         """Requests of each kind ("booking", "callback"), all statuses."""
@@ -133,31 +151,44 @@ class ClinicStore:
             row = db.execute(select(requests_table).where(requests_table.c.reference == reference.upper())).first()
         return ClinicRequest.from_row(row) if row else None
 
-    def update(self, reference: str, status: str | None = None, assignee: str | None = None,
-               notes: str | None = None, author: str = "staff") -> ClinicRequest:
+    def update(
+        self,
+        reference: str,
+        status: str | None = None,
+        assignee: str | None = None,
+        notes: str | None = None,
+        author: str = "staff",
+    ) -> ClinicRequest:
         """Changes the status and assignee (None: unchanged; "" unassigns) and adds `notes`, if any, as a
         new note signed by `author`: earlier notes are kept."""
         if status and status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
         note = (notes or "").strip()
-        changes = {k: v for k, v in {"status": status, "assignee": assignee, "notes": note or None}.items()
-                   if v is not None}
+        changes = {
+            k: v for k, v in {"status": status, "assignee": assignee, "notes": note or None}.items() if v is not None
+        }
         stamp = now()
         with self.engine.begin() as db:
-            found = db.execute(select(requests_table.c.id).where(requests_table.c.reference == reference.upper())).first()
+            found = db.execute(
+                select(requests_table.c.id).where(requests_table.c.reference == reference.upper())
+            ).first()
             if found is None:
                 raise KeyError(reference)
-            db.execute(requests_table.update().where(requests_table.c.id == found.id).values(**changes, updated_at=stamp))
+            db.execute(
+                requests_table.update().where(requests_table.c.id == found.id).values(**changes, updated_at=stamp)
+            )
             if note:
                 db.execute(notes_table.insert().values(request_id=found.id, at=stamp, author=author[:64], text=note))
         return self.get(reference)
 
     def notes(self, references: list[str]) -> dict[str, list[Note]]:
         """Each request's notes, oldest first."""
-        query = (select(requests_table.c.reference, notes_table.c.at, notes_table.c.author, notes_table.c.text)
-                 .join(requests_table, notes_table.c.request_id == requests_table.c.id)
-                 .where(requests_table.c.reference.in_([r.upper() for r in references]))
-                 .order_by(notes_table.c.at, notes_table.c.id))
+        query = (
+            select(requests_table.c.reference, notes_table.c.at, notes_table.c.author, notes_table.c.text)
+            .join(requests_table, notes_table.c.request_id == requests_table.c.id)
+            .where(requests_table.c.reference.in_([r.upper() for r in references]))
+            .order_by(notes_table.c.at, notes_table.c.id)
+        )
         found: dict[str, list[Note]] = {reference: [] for reference in references}
         with self.engine.connect() as db:
             for row in db.execute(query):
@@ -166,49 +197,78 @@ class ClinicStore:
 
     def due_outbox(self, at: datetime | None = None, limit: int = 50) -> list[OutboxItem]:
         """Notifications whose (next) attempt is due, oldest first."""
-        due = (select(outbox_table)
-               .where(outbox_table.c.status == "pending", outbox_table.c.next_attempt_at <= (at or now()))
-               .order_by(outbox_table.c.id).limit(limit))
+        due = (
+            select(outbox_table)
+            .where(outbox_table.c.status == "pending", outbox_table.c.next_attempt_at <= (at or now()))
+            .order_by(outbox_table.c.id)
+            .limit(limit)
+        )
         with self.engine.connect() as db:
             items = db.execute(due).all()
-            return [OutboxItem(item.id, ClinicRequest.from_row(db.execute(
-                        select(requests_table).where(requests_table.c.id == item.request_id)).one()),
-                               item.channel, item.attempts)
-                    for item in items]
+            return [
+                OutboxItem(
+                    item.id,
+                    ClinicRequest.from_row(
+                        db.execute(select(requests_table).where(requests_table.c.id == item.request_id)).one()
+                    ),
+                    item.channel,
+                    item.attempts,
+                )
+                for item in items
+            ]
 
     def mark_sent(self, item_id: int) -> None:
         with self.engine.begin() as db:
-            db.execute(outbox_table.update().where(outbox_table.c.id == item_id)
-                       .values(status="sent", sent_at=now(), last_error=None))
+            db.execute(
+                outbox_table.update()
+                .where(outbox_table.c.id == item_id)
+                .values(status="sent", sent_at=now(), last_error=None)
+            )
 
     def mark_failed(self, item_id: int, error: str, retry_in: timedelta) -> None:
         with self.engine.begin() as db:
-            db.execute(outbox_table.update().where(outbox_table.c.id == item_id)
-                       .values(attempts=outbox_table.c.attempts + 1, last_error=error[:500],
-                               next_attempt_at=now() + retry_in))
+            db.execute(
+                outbox_table.update()
+                .where(outbox_table.c.id == item_id)
+                .values(attempts=outbox_table.c.attempts + 1, last_error=error[:500], next_attempt_at=now() + retry_in)
+            )
 
     def outbox_backlog(self) -> tuple[int, int]:
         """(notifications not sent yet, of which failed at least once)."""
         pending = outbox_table.c.status == "pending"
         with self.engine.connect() as db:
-            return (db.execute(select(func.count()).select_from(outbox_table).where(pending)).scalar_one(),
-                    db.execute(select(func.count()).select_from(outbox_table)
-                               .where(pending, outbox_table.c.attempts > 0)).scalar_one())
+            return (
+                db.execute(select(func.count()).select_from(outbox_table).where(pending)).scalar_one(),
+                db.execute(
+                    select(func.count()).select_from(outbox_table).where(pending, outbox_table.c.attempts > 0)
+                ).scalar_one(),
+            )
 
     def failing_notifications(self, limit: int = 20) -> list[dict]:
         """Notifications not sent yet that failed at least once, oldest first: for the staff console."""
-        query = (select(requests_table.c.reference, requests_table.c.kind, outbox_table.c.channel,
-                        outbox_table.c.attempts, outbox_table.c.last_error, outbox_table.c.next_attempt_at)
-                 .join(requests_table, outbox_table.c.request_id == requests_table.c.id)
-                 .where(outbox_table.c.status == "pending", outbox_table.c.attempts > 0)
-                 .order_by(outbox_table.c.id).limit(limit))
+        query = (
+            select(
+                requests_table.c.reference,
+                requests_table.c.kind,
+                outbox_table.c.channel,
+                outbox_table.c.attempts,
+                outbox_table.c.last_error,
+                outbox_table.c.next_attempt_at,
+            )
+            .join(requests_table, outbox_table.c.request_id == requests_table.c.id)
+            .where(outbox_table.c.status == "pending", outbox_table.c.attempts > 0)
+            .order_by(outbox_table.c.id)
+            .limit(limit)
+        )
         with self.engine.connect() as db:
             return [{**row._mapping, "last_error": _error_summary(row.last_error)} for row in db.execute(query)]
 
     def outbox_status(self, reference: str) -> dict[str, str]:
-        query = (select(outbox_table.c.channel, outbox_table.c.status)
-                 .join(requests_table, outbox_table.c.request_id == requests_table.c.id)
-                 .where(requests_table.c.reference == reference))
+        query = (
+            select(outbox_table.c.channel, outbox_table.c.status)
+            .join(requests_table, outbox_table.c.request_id == requests_table.c.id)
+            .where(requests_table.c.reference == reference)
+        )
         with self.engine.connect() as db:
             return dict(db.execute(query).all())
 
@@ -219,11 +279,17 @@ class ClinicStore:
         unsent = select(outbox_table.c.request_id).where(outbox_table.c.status != "sent")
         old = (requests_table.c.updated_at < cutoff) & requests_table.c.id.not_in(unsent)
         with self.engine.begin() as db:
-            counts = dict(db.execute(select(requests_table.c.kind, func.count())
-                                     .where(old).group_by(requests_table.c.kind)).all())
-            kept = db.execute(select(func.count()).select_from(requests_table).where(
-                (requests_table.c.updated_at < cutoff) & requests_table.c.id.in_(unsent))).scalar()
-            db.execute(outbox_table.delete().where(outbox_table.c.request_id.in_(select(requests_table.c.id).where(old))))
+            counts = dict(
+                db.execute(select(requests_table.c.kind, func.count()).where(old).group_by(requests_table.c.kind)).all()
+            )
+            kept = db.execute(
+                select(func.count())
+                .select_from(requests_table)
+                .where((requests_table.c.updated_at < cutoff) & requests_table.c.id.in_(unsent))
+            ).scalar()
+            db.execute(
+                outbox_table.delete().where(outbox_table.c.request_id.in_(select(requests_table.c.id).where(old)))
+            )
             db.execute(notes_table.delete().where(notes_table.c.request_id.in_(select(requests_table.c.id).where(old))))
             db.execute(requests_table.delete().where(old))
         return {**{kind: counts.get(kind, 0) for kind in KINDS}, "unsent": kept}

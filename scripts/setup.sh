@@ -21,7 +21,7 @@ find_python() {
 }
 
 stamp=.venv/.setup-stamp
-want=$(cat requirements.lock requirements-meaning.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.lock requirements-meaning.lock requirements-dev.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   :
 else
@@ -40,6 +40,9 @@ else
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
     -r requirements-meaning.lock
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  # The development tools (pytest, ruff, mypy, playwright…): make test's, never the image's.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+    -r requirements-dev.lock
   echo "$want" > "$stamp"
 fi
 

@@ -118,7 +118,19 @@ def dockerfile_install_steps(text: str) -> list[list[str]]:
 
 
 def setup_install_steps(text: str) -> list[list[str]]:
-    return install_steps(shell_commands(text))
+    """What the image must install too: all but the development tools (requirements-dev.lock)."""
+    return [step for step in install_steps(shell_commands(text)) if "requirements-dev.lock" not in step]
+
+
+def test_the_image_has_no_development_tools_and_setup_sh_installs_them_by_hash():
+    assert "requirements-dev.lock" not in DOCKERFILE.read_text()
+    dev = [" ".join(step) for step in install_steps(shell_commands(SETUP.read_text()))
+           if "requirements-dev.lock" in step]
+    assert dev == ["-m pip install --quiet --disable-pip-version-check --no-deps --require-hashes "
+                   "-r requirements-dev.lock"]
+    runtime = (ROOT / "requirements.lock").read_text().lower()
+    for tool in ("pytest==", "playwright==", "bandit==", "ruff==", "mypy=="):
+        assert f"\n{tool}" not in runtime, f"{tool} is a development tool: requirements-dev.lock"
 
 
 def test_the_image_installs_exactly_what_setup_sh_installs():

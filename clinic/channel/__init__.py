@@ -2,6 +2,7 @@
 
 Registered in credentials.yml as `clinic.channel.ClinicWebInput`.
 """
+
 from clinic.channel.web import ClinicWebInput
 
 __all__ = ["ClinicWebInput"]

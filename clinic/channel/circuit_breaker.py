@@ -6,6 +6,7 @@ the breaker again at once and gets no reply, emergencies included. The watch
 logs the trip as an error with the conversation id, counts it, and ends the
 turn with "listen" so the next message is answered as usual.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,11 @@ class CircuitBreakerWatch:
 
     def __call__(self, tracker: Any, output_channel: Any, nlg: Any) -> None:
         self.trips += 1
-        logger.error("circuit breaker tripped in conversation %s (trip %d since start): the turn ended "
-                     "without a reply", tracker.sender_id, self.trips)
+        logger.error(
+            "circuit breaker tripped in conversation %s (trip %d since start): the turn ended without a reply",
+            tracker.sender_id,
+            self.trips,
+        )
         tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
 
     def watch(self, processor: Any) -> None:

@@ -23,6 +23,7 @@ ever. And each change of the lock is atomic: Rasa reads, changes and writes it
 apart, so the same message sent to two replicas at once could take ticket 0 on
 both and run two turns.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -90,8 +91,9 @@ def _change(store, conversation_id: str, change: Callable[[TicketLock], Any]) ->
 
 
 @contextlib.asynccontextmanager
-async def conversation_lock(store, conversation_id: str, lifetime: float | None = None,
-                            wait: float = 0.5) -> AsyncIterator[None]:
+async def conversation_lock(
+    store, conversation_id: str, lifetime: float | None = None, wait: float = 0.5
+) -> AsyncIterator[None]:
     """Rasa's `LockStore.lock` (tickets served in order, each lapsing `lifetime` after its last renewal), with
     each change of the lock one atomic step, and a waiting ticket renewed at each poll: a live waiter keeps its
     place, a dead replica's ticket lapses."""

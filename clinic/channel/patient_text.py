@@ -8,6 +8,7 @@ one of the payloads of the buttons last shown (or always allowed, like the
 widget's hidden greeting); otherwise the slashes are dropped and it is read
 as the words it contains.
 """
+
 from __future__ import annotations
 
 import re

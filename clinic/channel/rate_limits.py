@@ -3,6 +3,7 @@
 In memory for one server; in Redis (`CLINIC_WEB_LIMITS_STORAGE=redis://...`)
 when several replicas must share the count.
 """
+
 from __future__ import annotations
 
 import time

@@ -4,6 +4,7 @@ Kept in the clinic database (CLINIC_DB_URL), so every replica of the Rasa
 server refuses the token, and after a restart too. A row is needed only until
 the token would have expired anyway.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -14,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from clinic.db.tables import revoked_sessions_table
 from clinic.store import now
-
 
 
 class RevokedSessions:
@@ -32,5 +32,9 @@ class RevokedSessions:
 
     def is_revoked(self, session_id: str) -> bool:
         with self.engine.connect() as db:
-            return db.execute(select(revoked_sessions_table.c.session_id)
-                              .where(revoked_sessions_table.c.session_id == session_id)).first() is not None
+            return (
+                db.execute(
+                    select(revoked_sessions_table.c.session_id).where(revoked_sessions_table.c.session_id == session_id)
+                ).first()
+                is not None
+            )

@@ -5,6 +5,7 @@ The server, never the browser, chooses the session id. The token is a JWT
 conversation they were given. A session ended by the patient ("End chat") is
 refused from then on (`revocations.py`).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -33,7 +34,8 @@ class PatientSessions:
         if len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(
                 f"the patient channel secret must be at least {MIN_SECRET_LENGTH} characters "
-                "(set CLINIC_CHANNEL_SECRET; `make run` creates one in .channel-secret)")
+                "(set CLINIC_CHANNEL_SECRET; `make run` creates one in .channel-secret)"
+            )
         self._secret = secret
         self._lifetime = lifetime_seconds
         self._is_revoked = is_revoked
@@ -41,8 +43,9 @@ class PatientSessions:
     def start(self) -> PatientSession:
         session_id = "web-" + secrets.token_urlsafe(18)  # 144 random bits
         now = int(time.time())
-        token = jwt.encode({"sub": session_id, "iat": now, "exp": now + self._lifetime},
-                           self._secret, algorithm=ALGORITHM)
+        token = jwt.encode(
+            {"sub": session_id, "iat": now, "exp": now + self._lifetime}, self._secret, algorithm=ALGORITHM
+        )
         return PatientSession(session_id, token)
 
     def verify(self, authorization: str | None, session_id: str) -> dict:
@@ -51,8 +54,7 @@ class PatientSessions:
         if scheme.lower() != "bearer" or not token:
             raise SessionRefused("no bearer token")
         try:
-            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM],
-                                options={"require": ["sub", "exp"]})
+            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
         except jwt.PyJWTError as error:
             raise SessionRefused(type(error).__name__) from None
         if not secrets.compare_digest(claims["sub"], session_id):

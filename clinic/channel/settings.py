@@ -15,6 +15,7 @@
 widget's hidden greeting); any other "/..." is passed on only as a quick reply
 the assistant just offered (patient_text.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -57,7 +58,8 @@ class ChannelSettings:
             max_message_length=int(setting("max_message_length", "CLINIC_WEB_MAX_MESSAGE_LENGTH", 500)),
             session_days=int(setting("session_days", "CLINIC_WEB_SESSION_DAYS", 1)),
             limit_per_session=RateLimit.parse(
-                setting("limit_per_session", "CLINIC_WEB_LIMIT_PER_SESSION", "20/minute")),
+                setting("limit_per_session", "CLINIC_WEB_LIMIT_PER_SESSION", "20/minute")
+            ),
             limit_per_ip=RateLimit.parse(setting("limit_per_ip", "CLINIC_WEB_LIMIT_PER_IP", "60/minute")),
             limits_storage=setting("limits_storage", "CLINIC_WEB_LIMITS_STORAGE", None),
             commands=frozenset(credentials.get("commands") or ["/greet"]),

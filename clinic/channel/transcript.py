@@ -1,4 +1,5 @@
 """A visitor's own transcript, from the Rasa tracker, for the widget to redraw."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,5 +28,8 @@ def transcript(events: list[Any]) -> list[dict]:
 
 def quick_replies(buttons: list[dict] | None) -> list[dict]:
     """Only a button's title and payload go to the browser, both as plain strings."""
-    return [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-            for b in buttons or [] if b.get("title") and b.get("payload")]
+    return [
+        {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+        for b in buttons or []
+        if b.get("title") and b.get("payload")
+    ]

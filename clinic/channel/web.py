@@ -12,6 +12,7 @@ message is checked against its signed token, messages are capped in length and
 cleaned, "/commands" pass only as offered quick replies, callers are rate
 limited (429) and only the clinic's own origins get CORS.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,7 +27,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from clinic import logs, metrics
+from clinic import logs, metrics, names
 from clinic.channel.circuit_breaker import circuit_breaker
 from clinic.channel.once import earlier_replies, handle_once, message_id_of
 from clinic.channel.patient_text import as_sent, clean, offered_payloads
@@ -37,7 +38,6 @@ from clinic.channel.settings import ChannelSettings
 from clinic.channel.transcript import quick_replies, transcript
 from clinic.nlp.follow_ups import QUESTION_METADATA_KEY, TOPIC_METADATA_KEY
 from clinic.profile import clinic_profile
-from clinic import names
 from clinic.store import ClinicStore
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,12 @@ CORS_HEADERS = {
 def channel_messages() -> dict[str, str]:
     profile = clinic_profile()
     texts = yaml.safe_load(MESSAGES_FILE.read_text(encoding="utf-8"))
-    return {key: " ".join(text.split()).replace("{clinic_phone}", profile.phone)
-            .replace("{clinic_emergency_number}", profile.emergency_number) for key, text in texts.items()}
+    return {
+        key: " ".join(text.split())
+        .replace("{clinic_phone}", profile.phone)
+        .replace("{clinic_emergency_number}", profile.emergency_number)
+        for key, text in texts.items()
+    }
 
 
 def refusal(status: int, reason: str, headers: dict | None = None, **values) -> response.HTTPResponse:
@@ -180,93 +184,126 @@ class ClinicWebInput(InputChannel):
         @bp.route("/sessions/<session_id:str>/messages", methods=["POST", "OPTIONS"])
         async def receive(request: Request, session_id: str):
             logs.conversation.set(session_id)  # on every line logged during this turn, Rasa's too
-            started = time.monotonic()
-            try:
-                self.sessions.verify(request.headers.get("authorization"), session_id)
-            except SessionRefused as why:
-                logger.warning("refused a message for %s: %s", session_id, why)
-                return refusal(401, "session_refused")
-            limited = await self._limited(f"session:{session_id}", settings.limit_per_session)
-            if limited:
-                return limited
-            try:
-                body = request.json if request.content_type.startswith("application/json") else None
-            except Exception:  # broken JSON gets the same polite answer as no text
-                body = None
-            message_id = message_id_of(body)
-            text = body.get("message") if isinstance(body, dict) else None
-            text = clean(text) if isinstance(text, str) else ""
-            if len(text) > settings.max_message_length:
-                return refusal(413, "too_long", max_length=settings.max_message_length)
-            try:  # for quick replies offered and the topic; without it the message still goes on
-                tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
-            except Exception as error:
-                logger.warning("could not read conversation %s before its message: %s", session_id, type(error).__name__)
-                tracker = None
-            earlier = earlier_replies((e.as_dict() for e in tracker.events) if tracker else [], message_id)
-            if earlier is not None:
-                return repeated(earlier)
-            if text.startswith("/"):
-                text = as_sent(text, self._offered(tracker))
-            if not text:
-                return refusal(400, "empty")
-            # The conversation's topic and the question that got it, so the NLU can read "does that
-            # hurt?" and "and a week later?" (clinic/nlp/follow_ups.py).
-            topic = tracker.get_slot(names.TOPIC) if tracker else None
-            context = None
-            if topic:  # inside a form, the last message answered it: no question to read a follow-up by
-                asked = tracker.latest_message if not tracker.active_loop_name else None
-                context = {TOPIC_METADATA_KEY: topic, QUESTION_METADATA_KEY: (asked.text if asked else "") or ""}
-
-            collector = ReplyCollector()
-            circuit_breaker.watch(request.app.ctx.agent.processor)
-            try:
-                earlier = await handle_once(request.app.ctx.agent, UserMessage(
-                    text, collector, session_id, input_channel=self.name(), message_id=message_id,
-                    metadata=context), message_id)
-            except (Exception, asyncio.CancelledError) as error:  # said so, never silence
-                logger.error("message for %s failed: %s", session_id, type(error).__name__)
-                metrics.FAILED_REPLIES.inc()
-                return refusal(500, "failed")
-            if earlier is not None:  # sent again while its first turn ran (on this replica or another)
-                return repeated(earlier)
-            seconds = time.monotonic() - started
-            unanswered = bool(names.FALLBACK_RESPONSES.intersection(collector.responses))
-            metrics.MESSAGES.inc()
-            metrics.REPLY_SECONDS.observe(seconds)
-            metrics.FALLBACKS.inc(unanswered)
-            # What was said stays out of the log: which responses, how long, whether unanswered.
-            logger.info("replied", extra={"responses": [r for r in collector.responses if r],
-                                          "ms": round(seconds * 1000), "unanswered": unanswered})
-            return response.json({"messages": assistant_replies(collector.messages)})
-
-        def repeated(events: list[dict]) -> response.HTTPResponse:
-            metrics.REPEATED_MESSAGES.inc()
-            logger.info("message sent again: the reply already given", extra={
-                "responses": [(e.get("metadata") or {}).get("utter_action") for e in events]})
-            return response.json({"messages": assistant_replies(events)})
+            return await self._patient_message(request, session_id)
 
         @bp.route("/sessions/<session_id:str>/history", methods=["GET", "OPTIONS"])
         async def history(request: Request, session_id: str):
-            try:
-                self.sessions.verify(request.headers.get("authorization"), session_id)
-            except SessionRefused:
-                return refusal(401, "session_refused")
-            limited = await self._limited(f"session:{session_id}", settings.limit_per_session)
-            if limited:
-                return limited
-            tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(session_id)
-            events = [event.as_dict() for event in tracker.events] if tracker else []
-            return response.json({"messages": transcript(events)})
+            return await self._history(request, session_id)
 
         @bp.route("/sessions/<session_id:str>", methods=["DELETE", "OPTIONS"])
         async def end_session(request: Request, session_id: str):
-            try:
-                claims = self.sessions.verify(request.headers.get("authorization"), session_id)
-            except SessionRefused:
-                return refusal(401, "session_refused")
-            self.ended.revoke(session_id, claims["exp"])
-            logger.info("patient ended session %s", session_id)
-            return response.empty(status=204)
+            return self._end_session(request, session_id)
 
         return bp
+
+    async def _patient_message(self, request: Request, session_id: str) -> response.HTTPResponse:
+        """One patient message: checked, answered once, the reply returned."""
+        started = time.monotonic()
+        refused = await self._refused_session(request, session_id)
+        if refused:
+            return refused
+        text, message_id = read_message(request)
+        if len(text) > self.settings.max_message_length:
+            return refusal(413, "too_long", max_length=self.settings.max_message_length)
+        tracker = await conversation_before(request, session_id)
+        earlier = earlier_replies((e.as_dict() for e in tracker.events) if tracker else [], message_id)
+        if earlier is not None:
+            return repeated(earlier)
+        if text.startswith("/"):
+            text = as_sent(text, self._offered(tracker))
+        if not text:
+            return refusal(400, "empty")
+        collector = ReplyCollector()
+        circuit_breaker.watch(request.app.ctx.agent.processor)
+        message = UserMessage(
+            text,
+            collector,
+            session_id,
+            input_channel=self.name(),
+            message_id=message_id,
+            metadata=follow_up_context(tracker),
+        )
+        try:
+            earlier = await handle_once(request.app.ctx.agent, message, message_id)
+        except (Exception, asyncio.CancelledError) as error:  # said so, never silence
+            logger.error("message for %s failed: %s", session_id, type(error).__name__)
+            metrics.FAILED_REPLIES.inc()
+            return refusal(500, "failed")
+        if earlier is not None:  # sent again while its first turn ran (on this replica or another)
+            return repeated(earlier)
+        replied(collector, time.monotonic() - started)
+        return response.json({"messages": assistant_replies(collector.messages)})
+
+    async def _refused_session(self, request: Request, session_id: str) -> response.HTTPResponse | None:
+        """A refusal when the token is not this session's or the session sends too fast."""
+        try:
+            self.sessions.verify(request.headers.get("authorization"), session_id)
+        except SessionRefused as why:
+            logger.warning("refused a call for %s: %s", session_id, why)
+            return refusal(401, "session_refused")
+        return await self._limited(f"session:{session_id}", self.settings.limit_per_session)
+
+    async def _history(self, request: Request, session_id: str) -> response.HTTPResponse:
+        refused = await self._refused_session(request, session_id)
+        if refused:
+            return refused
+        tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(session_id)
+        events = [event.as_dict() for event in tracker.events] if tracker else []
+        return response.json({"messages": transcript(events)})
+
+    def _end_session(self, request: Request, session_id: str) -> response.HTTPResponse:
+        try:
+            claims = self.sessions.verify(request.headers.get("authorization"), session_id)
+        except SessionRefused:
+            return refusal(401, "session_refused")
+        self.ended.revoke(session_id, claims["exp"])
+        logger.info("patient ended session %s", session_id)
+        return response.empty(status=204)
+
+
+def read_message(request: Request) -> tuple[str, str | None]:
+    """(the cleaned text, the widget's message id); broken JSON reads as no text."""
+    try:
+        body = request.json if request.content_type.startswith("application/json") else None
+    except Exception:  # broken JSON gets the same polite answer as no text
+        body = None
+    text = body.get("message") if isinstance(body, dict) else None
+    return (clean(text) if isinstance(text, str) else ""), message_id_of(body)
+
+
+async def conversation_before(request: Request, session_id: str):
+    """The conversation so far, for the quick replies offered and the topic; None if unreadable."""
+    try:
+        return await request.app.ctx.agent.tracker_store.retrieve(session_id)
+    except Exception as error:  # without it the message still goes on
+        logger.warning("could not read conversation %s before its message: %s", session_id, type(error).__name__)
+        return None
+
+
+def follow_up_context(tracker) -> dict | None:
+    """The conversation's topic and the question that got it, so the NLU can read "does that
+    hurt?" and "and a week later?" (clinic/nlp/follow_ups.py)."""
+    topic = tracker.get_slot(names.TOPIC) if tracker else None
+    if not topic:
+        return None
+    asked = tracker.latest_message if not tracker.active_loop_name else None  # in a form it answered the form
+    return {TOPIC_METADATA_KEY: topic, QUESTION_METADATA_KEY: (asked.text if asked else "") or ""}
+
+
+def repeated(events: list[dict]) -> response.HTTPResponse:
+    metrics.REPEATED_MESSAGES.inc()
+    logger.info(
+        "message sent again: the reply already given",
+        extra={"responses": [(e.get("metadata") or {}).get("utter_action") for e in events]},
+    )
+    return response.json({"messages": assistant_replies(events)})
+
+
+def replied(collector: ReplyCollector, seconds: float) -> None:
+    """Counted and logged; what was said stays out of the log: which responses, how long, whether unanswered."""
+    unanswered = bool(names.FALLBACK_RESPONSES.intersection(collector.responses))
+    metrics.MESSAGES.inc()
+    metrics.REPLY_SECONDS.observe(seconds)
+    metrics.FALLBACKS.inc(unanswered)
+    extra = {"responses": [r for r in collector.responses if r], "ms": round(seconds * 1000), "unanswered": unanswered}
+    logger.info("replied", extra=extra)

@@ -7,6 +7,7 @@ brought up to date once, by the start-up step (`python -m clinic.db.migrate`:
 make run, make prod, the systemd unit, the Kubernetes Job); the processes only
 check that it is, and refuse to start on a database that is behind.
 """
+
 from __future__ import annotations
 
 import os

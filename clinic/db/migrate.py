@@ -7,6 +7,7 @@ A PostgreSQL database that does not exist yet is created first. This is the only
 place the schema changes: the processes check it is current and refuse to start
 otherwise (require_current_schema), so two replicas never race to upgrade it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,8 +56,10 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 class SchemaBehind(RuntimeError):
     def __init__(self, at: str | None) -> None:
-        super().__init__(f"the clinic database is at schema {at or 'none (empty)'}, not {head()}: run "
-                         "`python -m clinic.db.migrate` first (make run and make prod do)")
+        super().__init__(
+            f"the clinic database is at schema {at or 'none (empty)'}, not {head()}: run "
+            "`python -m clinic.db.migrate` first (make run and make prod do)"
+        )
 
 
 def require_current_schema(engine: Engine) -> None:
@@ -74,8 +77,9 @@ def create_database_if_missing(url: str) -> None:
     maintenance = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with maintenance.connect() as db:
-            exists = db.execute(text("select 1 from pg_database where datname = :name"),
-                                {"name": parsed.database}).first()
+            exists = db.execute(
+                text("select 1 from pg_database where datname = :name"), {"name": parsed.database}
+            ).first()
             if not exists:
                 db.execute(text(f'create database "{parsed.database}"'))
                 logger.info("created the PostgreSQL database %s", parsed.database)
@@ -95,7 +99,10 @@ def main() -> None:
         create_database_if_missing(os.environ["CLINIC_TRACKER_DB_URL"])
     engine = create_engine(url, future=True)
     before, after = upgrade(engine)
-    print(f"==> Clinic database at schema {after}" + ("" if before == after else f" (was {before or 'the first release'})"))
+    print(
+        f"==> Clinic database at schema {after}"
+        + ("" if before == after else f" (was {before or 'the first release'})")
+    )
 
 
 if __name__ == "__main__":

@@ -3,13 +3,15 @@ make them, and tests/test_migrations.py checks the two agree.
 
 Rasa's own tables (conversations: `events`) are Rasa's, in the tracker database.
 """
+
 from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
 # The inbox: booking and callback requests, safety alerts, and what each owes the clinic (clinic/store.py).
 requests_table = Table(
-    "clinic_requests", metadata,
+    "clinic_requests",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("reference", String(16), nullable=False, unique=True),
     Column("idempotency_key", String(64), nullable=False, unique=True),
@@ -24,7 +26,8 @@ requests_table = Table(
 )
 
 outbox_table = Table(
-    "clinic_outbox", metadata,
+    "clinic_outbox",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("request_id", Integer, ForeignKey("clinic_requests.id"), nullable=False, index=True),
     Column("channel", String(16), nullable=False),  # "email" or "webhook"
@@ -37,7 +40,8 @@ outbox_table = Table(
 
 
 notes_table = Table(
-    "clinic_request_notes", metadata,
+    "clinic_request_notes",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("request_id", Integer, ForeignKey("clinic_requests.id"), nullable=False, index=True),
     Column("at", DateTime(timezone=True), nullable=False),
@@ -48,7 +52,8 @@ notes_table = Table(
 
 # The notification worker's heartbeat (clinic/heartbeats.py).
 heartbeats_table = Table(
-    "clinic_worker_heartbeats", metadata,
+    "clinic_worker_heartbeats",
+    metadata,
     Column("worker", String(64), primary_key=True),
     Column("beat_at", DateTime(timezone=True), nullable=False),
     Column("sent", Integer, nullable=False),  # in the last round
@@ -58,7 +63,8 @@ heartbeats_table = Table(
 
 # Patient sessions ended with "End chat" (clinic/channel/revocations.py).
 revoked_sessions_table = Table(
-    "patient_sessions_ended", metadata,
+    "patient_sessions_ended",
+    metadata,
     Column("session_id", String(64), primary_key=True),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
@@ -66,7 +72,8 @@ revoked_sessions_table = Table(
 
 # The staff console (clinic/staff/).
 accounts_table = Table(
-    "staff_accounts", metadata,
+    "staff_accounts",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("password_hash", Text, nullable=False),  # argon2id
@@ -75,7 +82,8 @@ accounts_table = Table(
 )
 
 sessions_table = Table(
-    "staff_sessions", metadata,
+    "staff_sessions",
+    metadata,
     Column("token_hash", String(64), primary_key=True),  # the cookie holds the token, the table its hash
     Column("username", String(64), nullable=False, index=True),
     Column("csrf_token", String(64), nullable=False),
@@ -84,7 +92,8 @@ sessions_table = Table(
 )
 
 login_failures_table = Table(
-    "staff_login_failures", metadata,
+    "staff_login_failures",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False, index=True),
     Column("address", String(64), nullable=False, index=True),
@@ -92,7 +101,8 @@ login_failures_table = Table(
 )
 
 audit_table = Table(
-    "staff_audit", metadata,
+    "staff_audit",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
     Column("username", String(64), nullable=False),
@@ -102,7 +112,8 @@ audit_table = Table(
 )
 
 reviews_table = Table(
-    "conversation_reviews", metadata,
+    "conversation_reviews",
+    metadata,
     Column("conversation_id", String(255), primary_key=True),
     Column("reviewed", Boolean, nullable=False, default=False),
     Column("tags", Text, nullable=False, default=""),  # comma-separated
@@ -114,7 +125,8 @@ reviews_table = Table(
 # The list pages' summary of the tracker store (clinic.staff.summaries): derived from Rasa's
 # events, so it can always be rebuilt; times are Rasa's (seconds since 1970, UTC).
 conversation_summaries_table = Table(
-    "console_conversations", metadata,
+    "console_conversations",
+    metadata,
     Column("conversation_id", String(255), primary_key=True),
     Column("started_at", Float, nullable=False, index=True),
     Column("last_at", Float, nullable=False, index=True),
@@ -125,7 +137,8 @@ conversation_summaries_table = Table(
 )
 
 message_summaries_table = Table(  # the patient messages the pages count: answered by a topic, or unanswered
-    "console_messages", metadata,
+    "console_messages",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("conversation_id", String(255), nullable=False, index=True),
     Column("at", Float, nullable=False, index=True),
@@ -136,13 +149,15 @@ message_summaries_table = Table(  # the patient messages the pages count: answer
 )
 
 summary_state_table = Table(
-    "console_summary_state", metadata,
+    "console_summary_state",
+    metadata,
     Column("name", String(32), primary_key=True),
     Column("last_event_id", Integer, nullable=False),  # the newest tracker event summarised
 )
 
 ignored_table = Table(
-    "unanswered_ignored", metadata,
+    "unanswered_ignored",
+    metadata,
     Column("question", String(500), primary_key=True),  # masked, spaces collapsed, lower case
     Column("ignored_by", String(64), nullable=False),
     Column("ignored_at", DateTime(timezone=True), nullable=False),

@@ -1,5 +1,6 @@
 """`clinic faq add`: writes a new FAQ topic (examples + answer + source) into
 its family's data file, in Rasa's format, after checking it."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,15 @@ import yaml
 from clinic import PROJECT_ROOT, knowledge
 from clinic.faq.rules import MIN_EXAMPLES, answer_problems
 from clinic.faq.topics import FAQ_DIR, example_owners, faq_topics, normalise, owners_of
-from clinic.faq.writing import (WriteRefused, cleaned, printable, quoted, read_training_data, replace_file,
-                                 trained_examples)
+from clinic.faq.writing import (
+    WriteRefused,
+    cleaned,
+    printable,
+    quoted,
+    read_training_data,
+    replace_file,
+    trained_examples,
+)
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
 TEMPLATE = """\
@@ -46,8 +54,13 @@ class NewTopic:
         missing = [f for f in ("key", "answer", "source", "examples") if not data.get(f)]
         if missing:
             raise TopicRefused(f"the file lacks {', '.join(missing)}")
-        return cls(str(data["key"]), str(data["answer"]), str(data["source"]),
-                   [str(e) for e in data["examples"]], str(data.get("family") or "added"))
+        return cls(
+            str(data["key"]),
+            str(data["answer"]),
+            str(data["source"]),
+            [str(e) for e in data["examples"]],
+            str(data.get("family") or "added"),
+        )
 
 
 def refusals(topic: NewTopic, root: Path = PROJECT_ROOT) -> list[str]:
@@ -66,8 +79,7 @@ def refusals(topic: NewTopic, root: Path = PROJECT_ROOT) -> list[str]:
     for example, words in zip(typed, examples):
         if owners_of(example, owners):
             problems.append(f"'{words}' already belongs to {', '.join(sorted(owners_of(example, owners)))}")
-    draft = knowledge.Response(f"utter_faq/{topic.key}", " ".join(topic.answer.split()), topic.source, (),
-                               Path("new"))
+    draft = knowledge.Response(f"utter_faq/{topic.key}", " ".join(topic.answer.split()), topic.source, (), Path("new"))
     return problems + answer_problems(draft)
 
 
@@ -85,8 +97,9 @@ def response_block(key: str, answer: str, source: str, draft: bool = False) -> s
     return f"  utter_faq/{key}:\n  - text: {quoted(' '.join(printable(answer).split()))}\n    metadata:\n{metadata}"
 
 
-def write_topics(path: Path, blocks: list[tuple[str, str]], header: str,
-                 read_back: Callable[[Path], None] = read_training_data) -> None:
+def write_topics(
+    path: Path, blocks: list[tuple[str, str]], header: str, read_back: Callable[[Path], None] = read_training_data
+) -> None:
     """Adds (nlu block, response block) pairs to a knowledge-base file, keeping what is there;
     through the one door (`writing.replace_file`): the file changes only if it reads back."""
     if path.exists():
@@ -96,7 +109,7 @@ def write_topics(path: Path, blocks: list[tuple[str, str]], header: str,
         if not rest:
             rest = "\nresponses:\n"
     else:
-        nlu, rest = f"{header}version: \"3.1\"\n\nnlu:\n", "\nresponses:\n"
+        nlu, rest = f'{header}version: "3.1"\n\nnlu:\n', "\nresponses:\n"
     for nlu_text, _ in blocks:
         nlu += "\n" + nlu_text
     rest = rest.rstrip("\n") + "\n"
@@ -118,9 +131,14 @@ def add_topic(topic: NewTopic, root: Path = PROJECT_ROOT) -> Path:
     def read_back(written: Path) -> None:
         if len(set(trained_examples(written, f"faq/{topic.key}"))) < MIN_EXAMPLES:
             raise TopicRefused(f"could not write faq/{topic.key} into {path}; nothing was changed")
+
     try:
-        write_topics(path, [(nlu_block(topic.key, topic.examples), response_block(topic.key, topic.answer, topic.source))],
-                     f"# Knowledge base: {topic.family.replace('_', ' ')}.\n", read_back)
+        write_topics(
+            path,
+            [(nlu_block(topic.key, topic.examples), response_block(topic.key, topic.answer, topic.source))],
+            f"# Knowledge base: {topic.family.replace('_', ' ')}.\n",
+            read_back,
+        )
     except WriteRefused as why:
         raise TopicRefused(str(why)) from None
     return path

@@ -5,6 +5,7 @@ tests/nlu_baseline.json, so that a new FAQ cannot quietly make old ones worse.
 or a topic falls below its floor. `clinic faq baseline` writes a new baseline
 from the last held-out run: an explicit, reviewed step.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,18 +27,29 @@ def scores(results: Path) -> dict:
     found = {}
     for kind, filename in REPORTS.items():
         report = json.loads((results / filename).read_text())
-        found[kind] = {"overall_f1": round(report["weighted avg"]["f1-score"], 4),
-                       "topics": {label: round(row["f1-score"], 4) for label, row in report.items()
-                                  if label not in SUMMARY_ROWS and row.get("support")}}
+        found[kind] = {
+            "overall_f1": round(report["weighted avg"]["f1-score"], 4),
+            "topics": {
+                label: round(row["f1-score"], 4)
+                for label, row in report.items()
+                if label not in SUMMARY_ROWS and row.get("support")
+            },
+        }
     return found
 
 
 def write_baseline(results: Path, path: Path = BASELINE_FILE) -> dict:
     current = scores(results)
-    baseline = {kind: {"overall_f1": s["overall_f1"],
-                       "topics": {label: {"f1": f1, "floor": round(max(0.0, f1 - FLOOR_MARGIN), 2)}
-                                  for label, f1 in sorted(s["topics"].items())}}
-                for kind, s in current.items()}
+    baseline = {
+        kind: {
+            "overall_f1": s["overall_f1"],
+            "topics": {
+                label: {"f1": f1, "floor": round(max(0.0, f1 - FLOOR_MARGIN), 2)}
+                for label, f1 in sorted(s["topics"].items())
+            },
+        }
+        for kind, s in current.items()
+    }
     path.write_text(json.dumps(baseline, indent=2) + "\n")
     return baseline
 
@@ -49,8 +61,10 @@ def compare(baseline: dict, current: dict) -> tuple[list[str], list[str]]:
         before = baseline.get(kind, {"overall_f1": 0.0, "topics": {}})
         drop = before["overall_f1"] - now["overall_f1"]
         if drop > ALLOWED_DROP:
-            problems.append(f"{kind} F1 {now['overall_f1']:.3f} dropped {drop:.3f} from the baseline "
-                            f"{before['overall_f1']:.3f} (at most {ALLOWED_DROP})")
+            problems.append(
+                f"{kind} F1 {now['overall_f1']:.3f} dropped {drop:.3f} from the baseline "
+                f"{before['overall_f1']:.3f} (at most {ALLOWED_DROP})"
+            )
         for label, f1 in sorted(now["topics"].items()):
             known = before["topics"].get(label)
             floor = known["floor"] if known else NEW_TOPIC_FLOOR

@@ -4,6 +4,7 @@ Problems (exit status 1): a file Rasa's reader refuses, too few examples, no ans
 rules (clinic.faq.rules), an unreviewed draft, an example shared by two intents.
 Warnings: near-identical examples in two topics, the likely confusions.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

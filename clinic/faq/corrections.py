@@ -7,6 +7,7 @@ details (masked words are refused), and the file must read back. Safety
 phrasings go to the tests, never to training data: the test set is what the
 safety net is held to, and a developer decides how the net learns it.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,10 +16,18 @@ from pathlib import Path
 import yaml
 
 from clinic import PROJECT_ROOT
-from clinic.nlp.intent_classifier import ANSWERS_ONLY
 from clinic.faq.topics import example_owners, faq_topics, normalise, owners_of
-from clinic.faq.writing import (WriteRefused, cleaned, quoted, read_yaml, readings, reason, replace_file,
-                                 trained_examples)
+from clinic.faq.writing import (
+    WriteRefused,
+    cleaned,
+    quoted,
+    read_yaml,
+    readings,
+    reason,
+    replace_file,
+    trained_examples,
+)
+from clinic.nlp.intent_classifier import ANSWERS_ONLY
 
 MASKED = re.compile(r"\[(name|phone|email)\]")
 LONGEST = 300
@@ -45,8 +54,10 @@ def checked_words(text: str) -> str:
     if len(words) > LONGEST:
         raise CorrectionRefused(f"the message is longer than {LONGEST} characters: add a shorter question by hand")
     if MASKED.search(words):
-        raise CorrectionRefused("the message holds personal details (a name, phone or email): "
-                                "add the question without them with `clinic faq add`")
+        raise CorrectionRefused(
+            "the message holds personal details (a name, phone or email): "
+            "add the question without them with `clinic faq add`"
+        )
     return words
 
 
@@ -55,8 +66,10 @@ def readable_topics(root: Path) -> dict:
     try:
         return faq_topics(root)
     except (yaml.YAMLError, UnicodeError) as error:
-        raise CorrectionRefused(f"the knowledge base cannot be read just now ({reason(error)}); "
-                                "a developer must mend it before more is taught") from None
+        raise CorrectionRefused(
+            f"the knowledge base cannot be read just now ({reason(error)}); "
+            "a developer must mend it before more is taught"
+        ) from None
 
 
 def write_checked(path: Path, text: str, read_back) -> None:
@@ -80,8 +93,14 @@ def add_example(topic: str, text: str, root: Path = PROJECT_ROOT) -> Path:
         raise CorrectionRefused(f"this example already belongs to {', '.join(sorted(owners))}")
     marker = f"- intent: faq/{topic}\n"
     # The topic's own block, never the persona writers' phrasings (answers_only: for the answer selector alone).
-    path = next((p for p in sorted(topics[topic].files) if marker in p.read_text(encoding="utf-8")
-                 and ANSWERS_ONLY not in p.read_text(encoding="utf-8")), None)
+    path = next(
+        (
+            p
+            for p in sorted(topics[topic].files)
+            if marker in p.read_text(encoding="utf-8") and ANSWERS_ONLY not in p.read_text(encoding="utf-8")
+        ),
+        None,
+    )
     if path is None:
         raise CorrectionRefused(f"faq/{topic} has no examples block to add to")
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -93,6 +112,7 @@ def add_example(topic: str, text: str, root: Path = PROJECT_ROOT) -> Path:
     def read_back(written: Path) -> None:
         if words not in trained_examples(written, f"faq/{topic}"):
             raise CorrectionRefused(f"could not write the example into {path.name}; nothing was changed")
+
     write_checked(path, "".join(lines), read_back)
     return path
 
@@ -134,5 +154,6 @@ def add_safety_phrasing(kind: str, text: str, root: Path = PROJECT_ROOT) -> Path
         flat = phrasings_of(read_yaml(written_path).get(tier))
         if words not in flat or len(flat) != len(known) + 1:
             raise CorrectionRefused(f"could not write the phrasing into {path.name}; nothing was changed")
+
     write_checked(path, "".join(lines), read_back)
     return path

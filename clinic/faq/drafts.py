@@ -8,6 +8,7 @@ a person has written the answer in plain words and removed the mark. The
 console's go to drafts/, outside data/: a trainer's "new question" must not stop
 the next "Train and load" of every other correction.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,12 +28,16 @@ from clinic.faq.writing import WriteRefused, printable
 
 CONSOLE_DRAFTS = Path("drafts")  # new questions from the staff console: outside data/, so never trained as they are
 CONSOLE_DRAFTS_FILE = "new_questions"
-DRAFTS_HEADER = ("# DRAFT topics: review every one (examples, answer, source), delete the\n"
-                 "# '# article:' notes, then run `clinic faq check`. Training refuses this\n"
-                 "# file while a `draft: true` is left.\n")
-CONSOLE_DRAFTS_HEADER = ("# New questions staff marked in the console: no topic answers them yet. Training never\n"
-                         "# reads this folder. For each: write the answer from the article (or keep the clinic's\n"
-                         "# \"ask us\" answer), delete `draft: true`, and move the topic into data/faq/.\n")
+DRAFTS_HEADER = (
+    "# DRAFT topics: review every one (examples, answer, source), delete the\n"
+    "# '# article:' notes, then run `clinic faq check`. Training refuses this\n"
+    "# file while a `draft: true` is left.\n"
+)
+CONSOLE_DRAFTS_HEADER = (
+    "# New questions staff marked in the console: no topic answers them yet. Training never\n"
+    "# reads this folder. For each: write the answer from the article (or keep the clinic's\n"
+    '# "ask us" answer), delete `draft: true`, and move the topic into data/faq/.\n'
+)
 DRAFT_ANSWER = "DRAFT: write 2 to 4 plain sentences from the source named below, then delete `draft: true`."
 NUMBERED_QUESTION = re.compile(r"^\s*(?:FAQ\s*)?(\d+)[.):]\s+(.+?\?)\s*(.*)$", re.IGNORECASE)
 MAX_HEADING_WORDS = 12
@@ -91,14 +96,20 @@ def article_blocks(path: Path) -> list[tuple[bool, str]]:
         return [(line.startswith("#"), line.lstrip("#").strip()) for line in lines]
     # Plain text: a short line without a final full stop, after a finished sentence and
     # before a longer line, is a heading (a list item follows another unfinished line).
-    return [(is_heading(lines[i - 1] if i else ".", line, lines[i + 1] if i + 1 < len(lines) else ""), line)
-            for i, line in enumerate(lines)]
+    return [
+        (is_heading(lines[i - 1] if i else ".", line, lines[i + 1] if i + 1 < len(lines) else ""), line)
+        for i, line in enumerate(lines)
+    ]
 
 
 def is_heading(previous: str, line: str, following: str) -> bool:
-    return (len(line.split()) <= MAX_HEADING_WORDS and not line.endswith((".", ",", ";", ":"))
-            and previous[-1:] in ".!?"
-            and len(following.split()) > len(line.split()) and not NUMBERED_QUESTION.match(line))
+    return (
+        len(line.split()) <= MAX_HEADING_WORDS
+        and not line.endswith((".", ",", ";", ":"))
+        and previous[-1:] in ".!?"
+        and len(following.split()) > len(line.split())
+        and not NUMBERED_QUESTION.match(line)
+    )
 
 
 def slug(text: str) -> str:
@@ -118,10 +129,16 @@ def draft_article(path: Path) -> list[DraftTopic]:
         numbered = NUMBERED_QUESTION.match(text)
         if numbered:
             number, question, rest = numbered.groups()
-            drafts.append(DraftTopic(slug(question), f"FAQ {number}: {question.strip()}",
-                                     [as_question(question)], [f"article: {rest[:300]}"]))
+            drafts.append(
+                DraftTopic(
+                    slug(question),
+                    f"FAQ {number}: {question.strip()}",
+                    [as_question(question)],
+                    [f"article: {rest[:300]}"],
+                )
+            )
         elif heading:
-            body = next((t for h, t in blocks[i + 1:i + 2] if not h and not NUMBERED_QUESTION.match(t)), "")
+            body = next((t for h, t in blocks[i + 1 : i + 2] if not h and not NUMBERED_QUESTION.match(t)), "")
             if body:
                 drafts.append(DraftTopic(slug(text), text, [as_question(text)], [f"article: {body[:300]}"]))
     return drafts
@@ -129,9 +146,13 @@ def draft_article(path: Path) -> list[DraftTopic]:
 
 def draft_unanswered(export: Path, root: Path = PROJECT_ROOT) -> list[DraftTopic]:
     """A draft topic per group of the console's export, with the existing topic it is closest to."""
-    groups = [(block["intent"], [line[2:].strip() for line in block.get("examples", "").splitlines()
-                                 if line.strip().startswith("- ")])
-              for block in (yaml.safe_load(export.read_text(encoding="utf-8")) or {}).get("nlu") or []]
+    groups = [
+        (
+            block["intent"],
+            [line[2:].strip() for line in block.get("examples", "").splitlines() if line.strip().startswith("- ")],
+        )
+        for block in (yaml.safe_load(export.read_text(encoding="utf-8")) or {}).get("nlu") or []
+    ]
     owners = example_owners(root)
     drafts = []
     for intent, examples in groups:
@@ -149,12 +170,19 @@ def closest_topic(questions: list[str], root: Path = PROJECT_ROOT) -> list[str]:
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit([e for _, e in known] + questions)
     scores = cosine_similarity(vectorizer.transform(questions), vectorizer.transform([e for _, e in known]))
     best = scores.max(axis=0).argmax()
-    return [f"closest existing topic: faq/{known[best][0]} ('{known[best][1]}', "
-            f"{scores.max(axis=0)[best]:.2f}); if it is the same question, add these examples there instead"]
+    return [
+        f"closest existing topic: faq/{known[best][0]} ('{known[best][1]}', "
+        f"{scores.max(axis=0)[best]:.2f}); if it is the same question, add these examples there instead"
+    ]
 
 
-def write_drafts(drafts: list[DraftTopic], name: str, root: Path = PROJECT_ROOT,
-                 folder: Path = FAQ_DIR / "drafts", header: str = DRAFTS_HEADER) -> tuple[Path, list[str]]:
+def write_drafts(
+    drafts: list[DraftTopic],
+    name: str,
+    root: Path = PROJECT_ROOT,
+    folder: Path = FAQ_DIR / "drafts",
+    header: str = DRAFTS_HEADER,
+) -> tuple[Path, list[str]]:
     """Writes the drafts whose key and examples are new; returns the file and what was skipped."""
     existing, owners = faq_topics(root), example_owners(root)
     existing.update(_drafted(root / folder))
@@ -168,8 +196,12 @@ def write_drafts(drafts: list[DraftTopic], name: str, root: Path = PROJECT_ROOT,
         else:
             seen.add(draft.key)
             comments = "".join(f"  # {' '.join(printable(note).split())}\n" for note in draft.notes)
-            kept.append((nlu_block(draft.key, draft.examples),
-                         comments + response_block(draft.key, DRAFT_ANSWER, draft.source, draft=True)))
+            kept.append(
+                (
+                    nlu_block(draft.key, draft.examples),
+                    comments + response_block(draft.key, DRAFT_ANSWER, draft.source, draft=True),
+                )
+            )
     path = root / folder / f"{slug(name)}.yml"
     if kept:
         write_topics(path, kept, header)
@@ -181,8 +213,9 @@ def _drafted(folder: Path) -> dict[str, list[str]]:
     drafted: dict[str, list[str]] = {}
     for path in sorted(folder.glob("*.yml")) if folder.is_dir() else []:
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            examples = [line[2:].strip() for line in (block.get("examples") or "").splitlines()
-                        if line.strip().startswith("- ")]
+            examples = [
+                line[2:].strip() for line in (block.get("examples") or "").splitlines() if line.strip().startswith("- ")
+            ]
             drafted[block["intent"].split("/", 1)[-1]] = examples
     return drafted
 
@@ -193,8 +226,9 @@ def draft_new_question(text: str, root: Path = PROJECT_ROOT) -> Path:
     words = checked_words(text)
     owners = owners_of(text, example_owners(root))
     if owners:
-        raise CorrectionRefused(f"this question is already an example of {', '.join(sorted(owners))}: "
-                                "choose that topic instead")
+        raise CorrectionRefused(
+            f"this question is already an example of {', '.join(sorted(owners))}: choose that topic instead"
+        )
     drafted = _drafted(root / CONSOLE_DRAFTS)
     if any(normalise(words) in map(normalise, examples) for examples in drafted.values()):
         raise CorrectionRefused("this question is already drafted, waiting for its answer")
@@ -202,8 +236,13 @@ def draft_new_question(text: str, root: Path = PROJECT_ROOT) -> Path:
     while key in drafted or key in faq_topics(root):
         key, n = f"{slug(words)}_{n}", n + 1
     try:
-        path, skipped = write_drafts([DraftTopic(key, "not in the article yet", [words], closest_topic([words], root))],
-                                     CONSOLE_DRAFTS_FILE, root, CONSOLE_DRAFTS, CONSOLE_DRAFTS_HEADER)
+        path, skipped = write_drafts(
+            [DraftTopic(key, "not in the article yet", [words], closest_topic([words], root))],
+            CONSOLE_DRAFTS_FILE,
+            root,
+            CONSOLE_DRAFTS,
+            CONSOLE_DRAFTS_HEADER,
+        )
     except WriteRefused as why:
         raise CorrectionRefused(str(why)) from None
     if skipped:

@@ -1,5 +1,6 @@
 """What every answer patients read must be: plain, short, sourced, and adding
 no number the article does not state. Used by `clinic faq check` and the tests."""
+
 from __future__ import annotations
 
 import re
@@ -25,13 +26,23 @@ PROFILE = "clinic profile"  # an answer that gives one of the clinic's own facts
 FACT_SLOT = re.compile(r"\{clinic_fact_[a-z_]+\}")
 # Placeholders are measured with values of a realistic length.
 SAMPLE_VALUES = {
-    "clinic_phone": "555 201 7700", "clinic_email": "hello@clinic.com", "clinic_address": "12 Main Street",
-    "clinic_hours": "Monday to Friday, 8 to 6", "clinic_website": "clinic.com",
-    "clinic_fact_parking": "free parking behind the building", "clinic_fact_insurance": "most major plans",
-    "clinic_fact_prices": "a first visit is $90", "clinic_fact_referral": "you do not need one",
+    "clinic_phone": "555 201 7700",
+    "clinic_email": "hello@clinic.com",
+    "clinic_address": "12 Main Street",
+    "clinic_hours": "Monday to Friday, 8 to 6",
+    "clinic_website": "clinic.com",
+    "clinic_fact_parking": "free parking behind the building",
+    "clinic_fact_insurance": "most major plans",
+    "clinic_fact_prices": "a first visit is $90",
+    "clinic_fact_referral": "you do not need one",
     "clinic_fact_languages": "English and Spanish",
-    "patient_name": "Ana Ruiz", "contact": "+15552017788", "preferred_time": "Tuesday morning",
-    "visit_reason": "sciatica", "patient_status": "new", "callback_question": "the price", "reference": "MC-7K4Q9P",
+    "patient_name": "Ana Ruiz",
+    "contact": "+15552017788",
+    "preferred_time": "Tuesday morning",
+    "visit_reason": "sciatica",
+    "patient_status": "new",
+    "callback_question": "the price",
+    "reference": "MC-7K4Q9P",
 }
 
 
@@ -51,10 +62,18 @@ def grade(text: str) -> float:
 
 def answer_problems(response: Response) -> list[str]:
     """Why an answer is not ready for patients (empty when it is)."""
-    problems = []
     text = response.text.strip()
     if not text:
         return [f"{response.name}: has no answer text"]
+    problems = reading_problems(response, text) + source_problems(response, text)
+    if response.draft:
+        problems.append(f"{response.name}: is an unreviewed draft (rewrite it, then delete `draft: true`)")
+    return problems
+
+
+def reading_problems(response: Response, text: str) -> list[str]:
+    """Too hard to read, too many or too long sentences."""
+    problems = []
     if response.language == "es":
         ease = textstat.fernandez_huerta(as_patient_reads_it(text))
         if ease < MIN_SPANISH_EASE:
@@ -68,6 +87,12 @@ def answer_problems(response: Response) -> list[str]:
         problems.append(f"{response.name}: {len(parts)} sentences (write {SENTENCES[0]} to {SENTENCES[1]})")
     elif max(len(s.split()) for s in parts) > MAX_SENTENCE_WORDS:
         problems.append(f"{response.name}: a sentence is longer than {MAX_SENTENCE_WORDS} words")
+    return problems
+
+
+def source_problems(response: Response, text: str) -> list[str]:
+    """A source the answer may not have, or a number the article does not state."""
+    problems = []
     if response.name.startswith("utter_faq/") and response.source == PROFILE:
         if not FACT_SLOT.search(text):
             problems.append(f"{response.name}: a '{PROFILE}' answer gives a clinic fact ({{clinic_fact_...}})")
@@ -82,6 +107,4 @@ def answer_problems(response: Response) -> list[str]:
     unstated = set(re.findall(r"\d+", text)) - ARTICLE_NUMBERS
     if unstated:
         problems.append(f"{response.name}: states numbers the article does not ({', '.join(sorted(unstated))})")
-    if response.draft:
-        problems.append(f"{response.name}: is an unreviewed draft (rewrite it, then delete `draft: true`)")
     return problems

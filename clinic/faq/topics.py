@@ -1,4 +1,5 @@
 """The knowledge base as FAQ topics: key, examples, answer and the file that holds them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ def faq_topics(root: Path = PROJECT_ROOT) -> dict[str, Topic]:
                 topic.files.add(path)
     for response in knowledge.responses(root):
         if response.name.startswith("utter_faq/"):
-            topic = topics.setdefault(response.name[len("utter_faq/"):], Topic(response.name[len("utter_faq/"):]))
+            topic = topics.setdefault(response.name[len("utter_faq/") :], Topic(response.name[len("utter_faq/") :]))
             topic.answers.append(response)
             topic.files.add(response.file)
     return topics

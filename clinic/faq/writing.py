@@ -14,6 +14,7 @@ the assistant, safety net included, would not train. So:
   that will read it for real (Rasa's, for training data and test stories), and
   only then renamed into place: on any error the original stays byte for byte.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,7 @@ class WriteRefused(ValueError):
 def printable(text: str) -> str:
     """`text` without what YAML cannot hold or a reader cannot see: controls, format characters
     (zero-width, direction overrides), surrogates, private-use and unassigned code points."""
-    return "".join(" " if ch in KEPT_CONTROLS or unicodedata.category(ch).startswith("C") else ch
-                   for ch in text or "")
+    return "".join(" " if ch in KEPT_CONTROLS or unicodedata.category(ch).startswith("C") else ch for ch in text or "")
 
 
 def escape_markup(text: str) -> str:
@@ -55,8 +55,9 @@ def cleaned(text: str) -> str:
     """The words as they may be stored: printable, on one line, single-spaced, without entity markup."""
     words = " ".join(escape_markup(printable(text)).split())
     if plain_text(words) != words:  # what markup the escape could not break is refused, never trained
-        raise WriteRefused("the message holds markup the assistant would read as labels ([…](…)); "
-                           "add it by hand without the brackets")
+        raise WriteRefused(
+            "the message holds markup the assistant would read as labels ([…](…)); add it by hand without the brackets"
+        )
     return words
 
 
@@ -93,17 +94,20 @@ class _QuotingDumper(yaml.SafeDumper):
 
 
 _QuotingDumper.add_representer(
-    Quoted, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"'))
+    Quoted, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
+)
 
 
 def dump_quoted(data) -> str:
     """`data` as block YAML with every string value double-quoted (keys stay plain, for the reader)."""
+
     def quote(node):
         if isinstance(node, dict):
             return {key: quote(value) for key, value in node.items()}
         if isinstance(node, list):
             return [quote(value) for value in node]
         return Quoted(node) if isinstance(node, str) else node
+
     return yaml.dump(quote(data), Dumper=_QuotingDumper, sort_keys=False, allow_unicode=True, width=1 << 20)
 
 
@@ -144,8 +148,11 @@ def read_training_data(path: Path):
 
 def trained_examples(path: Path, intent: str) -> list[str]:
     """The texts Rasa would train for `intent` ("faq/does_it_hurt" or "greet") from `path`."""
-    return [m.get("text") for m in read_training_data(path).training_examples
-            if (m.get("intent_response_key") or m.get("intent")) == intent]
+    return [
+        m.get("text")
+        for m in read_training_data(path).training_examples
+        if (m.get("intent_response_key") or m.get("intent")) == intent
+    ]
 
 
 def read_test_stories(path: Path) -> None:

@@ -8,6 +8,7 @@ this classifier also predicts `nlu_fallback` when the selected answer's
 confidence is below `answer_threshold`, or when the answer belongs to
 another retrieval intent than the one recognised.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,9 +35,7 @@ logger = logging.getLogger(__name__)
 ANSWER_THRESHOLD_KEY = "answer_threshold"
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class AnswerFallbackClassifier(FallbackClassifier):
     """Falls back on an unsure intent *or* an unsure answer."""
 

@@ -11,6 +11,7 @@ in the parse result, for `action_answer_other_questions`; a short follow-up
 that is unsure on its own is read with the conversation's topic
 (clinic/nlp/follow_ups.py).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text, Type
@@ -28,13 +29,17 @@ from rasa.nlu.constants import (
 )
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import (
-    INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, PREDICTED_CONFIDENCE_KEY, TEXT,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinic.nlp import questions
-from clinic.nlp import text_model
+from clinic.nlp import questions, text_model
 from clinic.nlp.follow_ups import QUESTION_METADATA_KEY, TOPIC_METADATA_KEY, names_elsewhere, with_topic
 from clinic.nlp.intents import set_intent
 from clinic.nlp.linear_component import LinearComponent
@@ -62,14 +67,20 @@ class LinearAnswerSelector(LinearComponent):
         return {**LinearComponent.get_default_config(), "confident": 0.6}
 
     def labelled_examples(self, training_data: TrainingData) -> list[tuple[Message, str]]:
-        return [(m, m.get(INTENT_RESPONSE_KEY)) for m in training_data.intent_examples
-                if m.get(INTENT_RESPONSE_KEY) and m.get(TEXT)]
+        return [
+            (m, m.get(INTENT_RESPONSE_KEY))
+            for m in training_data.intent_examples
+            if m.get(INTENT_RESPONSE_KEY) and m.get(TEXT)
+        ]
 
     def extra_to_keep(self, training_data: TrainingData) -> dict:
         keys = {m.get(INTENT_RESPONSE_KEY) for m in training_data.intent_examples if m.get(INTENT_RESPONSE_KEY)}
-        return {"retrieval_intents": sorted({m.get(INTENT) for m in training_data.intent_examples
-                                             if m.get(INTENT_RESPONSE_KEY)}),
-                "responses": {key: training_data.responses.get(f"utter_{key}", []) for key in keys}}
+        return {
+            "retrieval_intents": sorted(
+                {m.get(INTENT) for m in training_data.intent_examples if m.get(INTENT_RESPONSE_KEY)}
+            ),
+            "responses": {key: training_data.responses.get(f"utter_{key}", []) for key in keys},
+        }
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message, ranking in zip(messages, self.rankings(messages)):
@@ -90,8 +101,11 @@ class LinearAnswerSelector(LinearComponent):
         # ("I've had sciatica for years. Can needling still help me?"); in a long story, the question.
         story = len(words) > settings()["story_words"]
         if len(asked) > 1 or (asked and (story or ranking[0][1] < confident)):
-            message.set(QUESTIONS_KEY, [{"topic": q.topic, "confidence": round(q.confidence, 3)} for q in asked],
-                        add_to_output=True)
+            message.set(
+                QUESTIONS_KEY,
+                [{"topic": q.topic, "confidence": round(q.confidence, 3)} for q in asked],
+                add_to_output=True,
+            )
             self._make_it_a_question(message, asked[0].confidence)
             return _first(ranking, asked[0].topic, asked[0].confidence)
         topic = (message.get("metadata") or {}).get(TOPIC_METADATA_KEY)
@@ -99,8 +113,9 @@ class LinearAnswerSelector(LinearComponent):
             return self._follow_up(message, ranking, words, topic, confident)
         return ranking
 
-    def _follow_up(self, message: Message, ranking: Ranking, words: list[questions.Word], topic: str,
-                   confident: float) -> Ranking:
+    def _follow_up(
+        self, message: Message, ranking: Ranking, words: list[questions.Word], topic: str, confident: float
+    ) -> Ranking:
         sure_alone = ranking[0][1] >= confident
         plain = [w.text for w in words]
         # "and the day after?" may read as a topic of its own alone, yet it names an aspect of the one
@@ -125,8 +140,9 @@ class LinearAnswerSelector(LinearComponent):
             return ranking
         return self._read_as_follow_up(message, ranking, topic, key, confidence)
 
-    def _readings_with_topic(self, message: Message, words: list[questions.Word], topic: str,
-                             pronoun_only: bool) -> list[list[text_model.Sample]]:
+    def _readings_with_topic(
+        self, message: Message, words: list[questions.Word], topic: str, pronoun_only: bool
+    ) -> list[list[text_model.Sample]]:
         """The follow-up with the topic's subject put in; then after the question that got the topic."""
         readings = []
         texts = with_topic([w.text for w in words], topic, pronoun_only=pronoun_only)
@@ -139,8 +155,9 @@ class LinearAnswerSelector(LinearComponent):
             readings.append([(f"{before} {message.get(TEXT)}", [*before.lower().split(), *(w.lemma for w in words)])])
         return readings
 
-    def _read_as_follow_up(self, message: Message, ranking: Ranking, topic: str, key: str,
-                           confidence: float) -> Ranking:
+    def _read_as_follow_up(
+        self, message: Message, ranking: Ranking, topic: str, key: str, confidence: float
+    ) -> Ranking:
         message.set(FOLLOW_UP_KEY, topic, add_to_output=True)
         self._make_it_a_question(message, confidence)
         return _first(ranking, key, confidence)
@@ -155,10 +172,15 @@ class LinearAnswerSelector(LinearComponent):
         if name in GIVES_WAY_TO_QUESTIONS or current < confidence:
             set_intent(message, FAQ_INTENT, confidence)
             # The readings overruled are no rival guesses: the fallback's ambiguity check must not see them.
-            message.set(INTENT_RANKING_KEY, [r for r in message.get(INTENT_RANKING_KEY) or []
-                                             if r.get(INTENT_NAME_KEY) == FAQ_INTENT
-                                             or r.get(INTENT_NAME_KEY) not in GIVES_WAY_TO_QUESTIONS],
-                        add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY,
+                [
+                    r
+                    for r in message.get(INTENT_RANKING_KEY) or []
+                    if r.get(INTENT_NAME_KEY) == FAQ_INTENT or r.get(INTENT_NAME_KEY) not in GIVES_WAY_TO_QUESTIONS
+                ],
+                add_to_output=True,
+            )
 
     def _write(self, message: Message, ranking: Ranking) -> None:
         key, confidence = ranking[0]
@@ -169,13 +191,16 @@ class LinearAnswerSelector(LinearComponent):
                 INTENT_RESPONSE_KEY: key,
                 RESPONSE_SELECTOR_UTTER_ACTION_KEY: f"utter_{key}",
             },
-            RESPONSE_SELECTOR_RANKING_KEY: [{PREDICTED_CONFIDENCE_KEY: c, INTENT_RESPONSE_KEY: k}
-                                            for k, c in ranking],
+            RESPONSE_SELECTOR_RANKING_KEY: [{PREDICTED_CONFIDENCE_KEY: c, INTENT_RESPONSE_KEY: k} for k, c in ranking],
         }
-        message.set(RESPONSE_SELECTOR_PROPERTY_NAME, {
-            RESPONSE_SELECTOR_RETRIEVAL_INTENTS: self.trained["retrieval_intents"],
-            RESPONSE_SELECTOR_DEFAULT_INTENT: selected,
-        }, add_to_output=True)
+        message.set(
+            RESPONSE_SELECTOR_PROPERTY_NAME,
+            {
+                RESPONSE_SELECTOR_RETRIEVAL_INTENTS: self.trained["retrieval_intents"],
+                RESPONSE_SELECTOR_DEFAULT_INTENT: selected,
+            },
+            add_to_output=True,
+        )
 
 
 def _first(ranking: Ranking, key: str, confidence: float) -> Ranking:

@@ -10,6 +10,7 @@ reach ("what about my shoulder?") is about another condition, whatever the topic
 Inside one message, a clause such as "how can dry needling help with it?" is read the same way
 with the topic of the clause before it.
 """
+
 from __future__ import annotations
 
 from clinic.nlp.whole_message import settings
@@ -31,7 +32,7 @@ def with_topic(words: list[str], topic: str | None, pronoun_only: bool = False) 
     pronouns = set(settings()["pronouns"])
     for i, word in enumerate(words):
         if word.lower() in pronouns:
-            return [*words[:i], *subject, *words[i + 1:]]
+            return [*words[:i], *subject, *words[i + 1 :]]
     return None if pronoun_only else [*words, "about", *subject]
 
 

@@ -5,6 +5,7 @@ fallback classifier, the rules and `rasa test nlu` work unchanged. An FAQ
 question's intent is the retrieval intent `faq`; which answer is the
 answer selector's job (clinic/nlp/answer_selector.py).
 """
+
 from __future__ import annotations
 
 from typing import List, Type
@@ -35,8 +36,11 @@ class LinearIntentClassifier(LinearComponent, IntentClassifier):
         """Every example under its intent, except phrasings marked `answers_only` (data/faq/writers/):
         they teach which answer fits, and hundreds of them let a topic's rare words ("a course of
         treatment") outweigh a short reply ("of course") in telling a question from a "yes"."""
-        return [(m, m.get(INTENT)) for m in training_data.intent_examples
-                if m.get(INTENT) and m.get(TEXT) and not answers_only(m)]
+        return [
+            (m, m.get(INTENT))
+            for m in training_data.intent_examples
+            if m.get(INTENT) and m.get(TEXT) and not answers_only(m)
+        ]
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message, ranking in zip(messages, self.rankings(messages)):

@@ -1,4 +1,5 @@
 """Setting a message's intent from a component that knows better than the classifier."""
+
 from __future__ import annotations
 
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY

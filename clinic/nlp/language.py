@@ -10,6 +10,7 @@ words are common English words, and the message is a question or a sentence
 "and the sauna?") and names ("José García", typed into the booking form) must
 never be taken for Spanish.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from lingua import IsoCode639_1, LanguageDetectorBuilder, Language
+from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
 SETTINGS_FILE = Path(__file__).with_name("languages.yml")
 WORD = re.compile(r"[^\W\d_]+")
@@ -40,10 +41,10 @@ class LanguageGuess:
 class LanguageReader:
     def __init__(self, settings_file: Path = SETTINGS_FILE) -> None:
         settings = yaml.safe_load(settings_file.read_text(encoding="utf-8"))
-        languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
-                     for code in settings["recognised"]]
-        self._detector = (LanguageDetectorBuilder.from_languages(*languages)
-                          .with_low_accuracy_mode().build())
+        languages = [
+            Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in settings["recognised"]
+        ]
+        self._detector = LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
         self._confident = float(settings["confident"])
         self._most_english = float(settings["most_english"])
         self._english_words = frozenset(settings["english_words"])

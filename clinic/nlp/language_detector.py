@@ -7,6 +7,7 @@ the callback form), and its language under `language` in the parse result.
 The red-flag classifier runs after this one: crisis and emergencies in
 Spanish still win.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -33,8 +34,13 @@ class LanguageDetector(GraphComponent, IntentClassifier):
         return [IntentClassifier]
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LanguageDetector:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDetector:
         return cls(language_reader())
 
     def __init__(self, reader: LanguageReader) -> None:
@@ -46,8 +52,9 @@ class LanguageDetector(GraphComponent, IntentClassifier):
             if not text or text.startswith("/"):
                 continue
             guess = self.reader.read(text)
-            message.set(LANGUAGE_KEY, {"code": guess.code, "confidence": round(guess.confidence, 3)},
-                        add_to_output=True)
+            message.set(
+                LANGUAGE_KEY, {"code": guess.code, "confidence": round(guess.confidence, 3)}, add_to_output=True
+            )
             if not guess.english:
                 set_intent(message, OTHER_LANGUAGE_INTENT, guess.confidence)
         return messages

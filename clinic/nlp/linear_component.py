@@ -1,6 +1,7 @@
 """What the clinic's two learned NLU components share: training the text model
 (clinic/nlp/text_model.py) on Rasa's training data, storing it with the Rasa
 model without pickle (clinic/nlp/model_files.py), and ranking each message's labels."""
+
 from __future__ import annotations
 
 import logging
@@ -32,16 +33,21 @@ class LinearComponent(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": text_model.TextModelSettings.C, "char_ngrams": list(text_model.TextModelSettings.char_ngrams),
-                "calibration_folds": 0, "concepts": text_model.TextModelSettings.concepts,
-                "meaning_weight": text_model.TextModelSettings.meaning_weight,
-                # Part of the config so that a model stored in an older file format is trained again.
-                "model_format": model_files.FORMAT,
-                # Part of the config so that Rasa's training cache notices a changed thesaurus.
-                "thesaurus": text_model.concepts_fingerprint()}
+        return {
+            "C": text_model.TextModelSettings.C,
+            "char_ngrams": list(text_model.TextModelSettings.char_ngrams),
+            "calibration_folds": 0,
+            "concepts": text_model.TextModelSettings.concepts,
+            "meaning_weight": text_model.TextModelSettings.meaning_weight,
+            # Part of the config so that a model stored in an older file format is trained again.
+            "model_format": model_files.FORMAT,
+            # Part of the config so that Rasa's training cache notices a changed thesaurus.
+            "thesaurus": text_model.concepts_fingerprint(),
+        }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 trained: Optional[dict] = None) -> None:
+    def __init__(
+        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, trained: Optional[dict] = None
+    ) -> None:
         self.config = config
         self.settings = text_model.TextModelSettings.from_config(config)
         self._model_storage = model_storage
@@ -49,13 +55,24 @@ class LinearComponent(GraphComponent):
         self.trained = trained or {}  # {"model": the fitted pipeline, plus what a subclass keeps}
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LinearComponent:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LinearComponent:
         return cls(config, model_storage, resource)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> LinearComponent:
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LinearComponent:
         try:
             with model_storage.read_from(resource) as directory:
                 # Our own files, written by train() into Rasa's model archive: JSON and arrays, never pickle.
@@ -78,8 +95,9 @@ class LinearComponent(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         examples = self.labelled_examples(training_data)
         if examples:
-            model = text_model.train([sample_of(m) for m, _ in examples], [label for _, label in examples],
-                                     self.settings)
+            model = text_model.train(
+                [sample_of(m) for m, _ in examples], [label for _, label in examples], self.settings
+            )
             extra = self.extra_to_keep(training_data)
             self.trained = {"model": model, **extra}
             with self._model_storage.write_to(self._resource) as directory:
@@ -89,5 +107,7 @@ class LinearComponent(GraphComponent):
     def rankings(self, messages: List[Message]) -> list[list[tuple[str, float]]]:
         if "model" not in self.trained or not messages:
             return [[] for _ in messages]
-        return [ranking[:RANKING_LENGTH]
-                for ranking in text_model.ranking(self.trained["model"], [sample_of(m) for m in messages])]
+        return [
+            ranking[:RANKING_LENGTH]
+            for ranking in text_model.ranking(self.trained["model"], [sample_of(m) for m in messages])
+        ]

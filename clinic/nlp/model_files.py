@@ -14,6 +14,7 @@ Nothing else is read: a directory holding any other file of ours (an old `text_m
 is refused with a warning, and the component predicts nothing until the assistant is trained
 again. Loaded, the model scores with text_model.QuickScorer, scikit-learn's own figures.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,14 @@ def save(directory: Path, model: Pipeline, extra: dict) -> None:
             continue
         analyzer = block.analyzer
         if isinstance(analyzer, WordGrams):
-            blocks.append({"kind": "words", "replace": analyzer.replace, "weight": analyzer.weight,
-                           "concepts": {name: [list(p) for p in phrases] for name, phrases in analyzer.concepts.items()}})
+            blocks.append(
+                {
+                    "kind": "words",
+                    "replace": analyzer.replace,
+                    "weight": analyzer.weight,
+                    "concepts": {name: [list(p) for p in phrases] for name, phrases in analyzer.concepts.items()},
+                }
+            )
         elif isinstance(analyzer, CharGrams):
             blocks.append({"kind": "letters", "sizes": list(analyzer.sizes)})
         else:
@@ -67,8 +74,12 @@ def save(directory: Path, model: Pipeline, extra: dict) -> None:
         arrays[f"idf_{i}"] = block.idf_
     classifier = model.named_steps["classifier"]
     arrays.update(coefficients=classifier.coef_, intercept=classifier.intercept_)
-    description = {"format": FORMAT, "labels": [str(label) for label in classifier.classes_],
-                   "blocks": blocks, "extra": extra}
+    description = {
+        "format": FORMAT,
+        "labels": [str(label) for label in classifier.classes_],
+        "blocks": blocks,
+        "extra": extra,
+    }
     (directory / JSON_FILE).write_text(json.dumps(description, ensure_ascii=False), encoding="utf-8")
     np.savez(directory / ARRAYS_FILE, **arrays)
 

@@ -6,6 +6,7 @@ ruler for the clinic's vocabulary. Rasa's `SpacyNLP` loads it from
 
     python -m clinic.nlp.pipeline    # builds it if it is missing or stale
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,13 +40,7 @@ def build(vocabulary: dict | None = None) -> Language:
     nlp.initialize()
     # Patterns go in after initialize(): initialize() clears the ruler.
     # Rasa lower-cases text before spaCy sees it, so patterns are lower case too.
-    ruler.add_patterns(
-        [
-            _pattern(label, phrase.lower())
-            for label in ENTITY_LABELS
-            for phrase in vocabulary[label]
-        ]
-    )
+    ruler.add_patterns([_pattern(label, phrase.lower()) for label in ENTITY_LABELS for phrase in vocabulary[label]])
     nlp.meta["name"] = f"clinic_en_v{vocabulary['version']}"
     nlp.meta["version"] = f"{vocabulary['version']}.0.0"
     nlp.meta["description"] = "Movement Clinic English: lookup lemmas + clinic entity ruler"
@@ -70,9 +65,9 @@ def ensure_built() -> Path:
     meta_file = target / "meta.json"
     if meta_file.exists():
         meta = json.loads(meta_file.read_text())
-        if meta.get("vocabulary_sha256") == _fingerprint(vocabulary) and meta.get(
-            "spacy_version", ""
-        ).startswith(f">={spacy.about.__version__}"):
+        if meta.get("vocabulary_sha256") == _fingerprint(vocabulary) and meta.get("spacy_version", "").startswith(
+            f">={spacy.about.__version__}"
+        ):
             return target
         print(
             f"warning: {target.name} is being rebuilt with a changed vocabulary; "

@@ -11,6 +11,7 @@ with it?"). The confident ones, in the order asked, distinct, at most three,
 are the questions; clauses that ask something come first, so the story
 around a question does not pull the answer to another topic.
 """
+
 from __future__ import annotations
 
 import re
@@ -62,9 +63,12 @@ def _asks(piece: Sequence[Word], text: str) -> bool:
     while bare and bare[0] in joiners:  # "and does it ...", "also how long ..."
         bare = bare[1:]
     plain = " ".join(bare)
-    return bool(text.rstrip().endswith("?") or (bare and bare[0] in settings()["question_starts"])
-                or any(w in WH_WORDS for w in bare[:WH_REACH])
-                or any(phrase in plain for phrase in settings()["asking_phrases"]))
+    return bool(
+        text.rstrip().endswith("?")
+        or (bare and bare[0] in settings()["question_starts"])
+        or any(w in WH_WORDS for w in bare[:WH_REACH])
+        or any(phrase in plain for phrase in settings()["asking_phrases"])
+    )
 
 
 def _list_mark(words: Sequence[Word], i: int) -> bool:
@@ -73,8 +77,12 @@ def _list_mark(words: Sequence[Word], i: int) -> bool:
     if word.text in LIST_MARKS:
         return True
     following = words[i + 1].text if i + 1 < len(words) else ""
-    return word.text.isdigit() and len(word.text) <= 2 and following in (")", ".") and (
-        i == 0 or words[i - 1].text not in ("$", "#"))
+    return (
+        word.text.isdigit()
+        and len(word.text) <= 2
+        and following in (")", ".")
+        and (i == 0 or words[i - 1].text not in ("$", "#"))
+    )
 
 
 def clauses(text: str, words: Sequence[Word]) -> list[Clause]:
@@ -85,28 +93,33 @@ def clauses(text: str, words: Sequence[Word]) -> list[Clause]:
         if skip:
             skip -= 1
             continue
-        following = [_bare(w.text) for w in words[i + 1:i + 3]]
+        following = [_bare(w.text) for w in words[i + 1 : i + 3]]
         if _list_mark(words, i):
             pieces.append([])
             skip = 1 if word.text.isdigit() else 0  # the ")" after "1"
             continue
         current = pieces[-1]
-        asking = bool(current) and _asks(current, text[current[0].start:current[-1].end])
+        asking = bool(current) and _asks(current, text[current[0].start : current[-1].end])
         new_question = bool(current) and (
             (_bare(word.text) in joiners and following[:1] and following[0] in starts and asking)
-            or (word.text == "," and asking and following and (
-                following[0] in starts or (following[0] in joiners and following[1:2] and following[1] in starts))))
+            or (
+                word.text == ","
+                and asking
+                and following
+                and (following[0] in starts or (following[0] in joiners and following[1:2] and following[1] in starts))
+            )
+        )
         if new_question:
             pieces.append([])
             continue  # the joiner or comma belongs to neither clause
         current.append(word)
-        if word.text in SENTENCE_ENDS or "\n" in text[word.end:word.end + 1]:
+        if word.text in SENTENCE_ENDS or "\n" in text[word.end : word.end + 1]:
             pieces.append([])
     found = []
     for piece in pieces:
         if not any(any(c.isalnum() for c in w.text) for w in piece):
             continue
-        clause_text = text[piece[0].start:piece[-1].end].strip(" ,")
+        clause_text = text[piece[0].start : piece[-1].end].strip(" ,")
         found.append(Clause(clause_text, [w.text for w in piece], [w.lemma for w in piece], _asks(piece, clause_text)))
     return found
 
@@ -127,7 +140,7 @@ def questions(found: list[Clause], classify: Classify, confident: float) -> list
     for question in chosen:
         if question.topic not in {q.topic for q in distinct}:
             distinct.append(question)
-    return distinct[:settings()["most_questions"]]
+    return distinct[: settings()["most_questions"]]
 
 
 def _in_context(found: list[Clause], i: int, sure: list[Question], classify: Classify) -> tuple[str, float] | None:
@@ -165,8 +178,9 @@ def asks_something(text: str) -> bool:
     if len(words) < 2:
         return False
     pieces = [p for p in re.split(r"[,.;!?\n]+", text) if p.strip()] or [text]
-    return any(_asks([Word(w, w, 0, 0) for w in piece.split()], piece) for piece in pieces) or \
-        text.rstrip().endswith("?")
+    return any(_asks([Word(w, w, 0, 0) for w in piece.split()], piece) for piece in pieces) or text.rstrip().endswith(
+        "?"
+    )
 
 
 def elliptical(words: list[str]) -> bool:

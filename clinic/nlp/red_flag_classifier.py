@@ -15,6 +15,7 @@ When the rules find nothing, the warning signs by meaning (clinic/nlp/warning_si
 example the assistant is trained on (kept with the model as JSON), so a question the
 knowledge base knows is never taken for a warning sign.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,9 +38,9 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic.nlp import sentence_encoder
 from clinic.nlp.intents import set_intent
 from clinic.nlp.pipeline import pipeline_dir
-from clinic.nlp import sentence_encoder
 from clinic.nlp.red_flags import RedFlagDetector
 from clinic.nlp.warning_signs import WarningSigns
 
@@ -72,8 +73,14 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         return cls(spacy.load(pipeline_dir()), config[CONFIDENT_KEY], model_storage=model_storage, resource=resource)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> RedFlagClassifier:
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> RedFlagClassifier:
         try:
             with model_storage.read_from(resource) as directory:
                 calm = json.loads((directory / CALM_FILE).read_text(encoding="utf-8"))
@@ -86,8 +93,14 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> Dict[Text, Any]:
         return {CONFIDENT_KEY: 0.6}
 
-    def __init__(self, nlp: spacy.language.Language, confident: float = 0.6, calm: Optional[List[str]] = None,
-                 model_storage: Optional[ModelStorage] = None, resource: Optional[Resource] = None) -> None:
+    def __init__(
+        self,
+        nlp: spacy.language.Language,
+        confident: float = 0.6,
+        calm: Optional[List[str]] = None,
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
+    ) -> None:
         self.detector = RedFlagDetector(nlp)
         self.confident = confident
         self._model_storage, self._resource = model_storage, resource
@@ -95,8 +108,9 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         self.signs = WarningSigns(encoder, calm) if encoder else None
 
     def train(self, training_data: TrainingData) -> Resource:
-        calm = sorted({m.get(TEXT) for m in training_data.intent_examples
-                       if m.get(TEXT) and m.get(INTENT) != RED_FLAG_INTENT})
+        calm = sorted(
+            {m.get(TEXT) for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT) != RED_FLAG_INTENT}
+        )
         with self._model_storage.write_to(self._resource) as directory:
             (directory / CALM_FILE).write_text(json.dumps(calm, ensure_ascii=False), encoding="utf-8")
         return self._resource
@@ -123,8 +137,14 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
 
 def _classifier_guess(message: Message) -> str | None:
     """The intent classifier's first choice, before the fallback classifier's verdict."""
-    return next((r[INTENT_NAME_KEY] for r in message.get(INTENT_RANKING_KEY) or []
-                 if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME), None)
+    return next(
+        (
+            r[INTENT_NAME_KEY]
+            for r in message.get(INTENT_RANKING_KEY) or []
+            if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME
+        ),
+        None,
+    )
 
 
 def _next_confident_intent(message: Message, confident: float) -> tuple[str, float]:

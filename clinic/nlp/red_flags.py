@@ -7,6 +7,7 @@ drops matches that are negated ("no bladder problems", "my legs aren't numb").
 Text is lower-cased and stripped of accents first, so "quiero morir" and
 "me desmayé" are matched as typed, with or without accents.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -35,17 +36,42 @@ NEGATION_WINDOW = 5
 BOUNDARY_WORDS = {"but", "however", "although", "though", "except", "yet", "whereas", "while"}
 BOUNDARY_PUNCT = {".", "!", "?", ";", ":"}
 # "and"/"," start a new clause when a new subject follows ("no fever, and my legs...").
-NEW_SUBJECT = {"i", "my", "me", "it", "its", "the", "they", "we", "he", "she", "now", "then",
-               "also", "suddenly", "this", "that", "there", "today", "yesterday",
-               "yo", "mi", "se", "ya", "que", "esta"}  # the same in Spanish
+NEW_SUBJECT = {
+    "i",
+    "my",
+    "me",
+    "it",
+    "its",
+    "the",
+    "they",
+    "we",
+    "he",
+    "she",
+    "now",
+    "then",
+    "also",
+    "suddenly",
+    "this",
+    "that",
+    "there",
+    "today",
+    "yesterday",
+    "yo",
+    "mi",
+    "se",
+    "ya",
+    "que",
+    "esta",
+}  # the same in Spanish
 
 WORD = re.compile(r"[a-z0-9']+")
-AGE = re.compile(
-    r"\b(?:i'?m|i am|aged?|age of)\s+(\d{2,3})\b|\b(\d{2,3})\s*(?:years? old|yrs? old|y/?o)\b"
+AGE = re.compile(r"\b(?:i'?m|i am|aged?|age of)\s+(\d{2,3})\b|\b(\d{2,3})\s*(?:years? old|yrs? old|y/?o)\b")
+AGE_WORDS = re.compile(
+    r"\b(?:in my|over)\s+(fifties|sixties|seventies|eighties|nineties|50|60|70|80|fifty|sixty|seventy|eighty)\b"
 )
-AGE_WORDS = re.compile(r"\b(?:in my|over)\s+(fifties|sixties|seventies|eighties|nineties|50|60|70|80|fifty|sixty|seventy|eighty)\b")
 FIRST_EPISODE = re.compile(
-    r"\b(first time|first ever|never had|never before|first episode|first bout|first attack|new to me|not had .{0,20}before)\b"
+    r"\b(first time|first ever|never had|never before|first episode|first bout|first attack|new to me"
+    r"|not had .{0,20}before)\b"
 )
 
 
@@ -58,8 +84,13 @@ class RedFlag:
     language: str = "en"  # the language of the rule that matched: the reply's language
 
     def as_dict(self) -> dict:
-        return {"flag": self.flag, "tier": self.tier, "label": self.label, "evidence": self.evidence,
-                "language": self.language}
+        return {
+            "flag": self.flag,
+            "tier": self.tier,
+            "label": self.label,
+            "evidence": self.evidence,
+            "language": self.language,
+        }
 
 
 @dataclass(frozen=True)
@@ -145,11 +176,14 @@ class RedFlagDetector:
         unique = {flag.flag: flag for flag in flags}
         return Findings(tuple(unique.values()), tuple(sorted(set(negated) - set(unique))))
 
-    def _first_affirmed(self, doc: Doc, clause: Span, clause_starts: list[int], concepts: dict[str, list[Span]],
-                        rule: dict) -> tuple[Span, ...] | None:
+    def _first_affirmed(
+        self, doc: Doc, clause: Span, clause_starts: list[int], concepts: dict[str, list[Span]], rule: dict
+    ) -> tuple[Span, ...] | None:
         """The first un-negated match of the rule; () when every match was negated; None when none."""
         seen = False
-        excluded = {i for c in rule.get("unless", ()) for span in concepts.get(c, ()) for i in range(span.start, span.end)}
+        excluded = {
+            i for c in rule.get("unless", ()) for span in concepts.get(c, ()) for i in range(span.start, span.end)
+        }
         for needed in rule["when"]:
             for spans in _candidates(concepts, needed, rule.get("near")):
                 if any(i in excluded for span in spans for i in range(span.start, span.end)):
@@ -181,8 +215,11 @@ def _candidates(concepts: dict[str, list[Span]], needed: list[str], near: int | 
     combos = itertools.product(*(concepts[c] for c in needed))
     if near is None:
         return list(combos)
-    return [spans for spans in combos
-            if all(0 <= later.start - earlier.end <= near for earlier, later in zip(spans, spans[1:]))]
+    return [
+        spans
+        for spans in combos
+        if all(0 <= later.start - earlier.end <= near for earlier, later in zip(spans, spans[1:]))
+    ]
 
 
 def _clauses(doc: Doc) -> list[Span]:
@@ -211,8 +248,9 @@ def _is_cue(doc: Doc, i: int, cues: set[str]) -> bool:
     return (token.lower_, following) not in NOT_NEGATIONS
 
 
-def _negated(doc: Doc, since: int, start: int, end: int, concept_tokens: set[int],
-             reach: int = NEGATION_WINDOW) -> bool:
+def _negated(
+    doc: Doc, since: int, start: int, end: int, concept_tokens: set[int], reach: int = NEGATION_WINDOW
+) -> bool:
     window = range(max(since, start - reach), start)
     if any(_is_cue(doc, i, NEGATION_BEFORE) for i in window):
         return True
@@ -223,8 +261,9 @@ def _negated(doc: Doc, since: int, start: int, end: int, concept_tokens: set[int
 def _planned(doc: Doc, clause: Span, start: int, rule: dict) -> bool:
     """ "I want to lose weight": an intention, not a symptom."""
     cues = set(rule.get("not_after", ()))
-    return bool(cues) and any(doc[i].lemma_ in cues or doc[i].lower_ in cues
-                              for i in range(max(clause.start, start - NEGATION_WINDOW), start))
+    return bool(cues) and any(
+        doc[i].lemma_ in cues or doc[i].lower_ in cues for i in range(max(clause.start, start - NEGATION_WINDOW), start)
+    )
 
 
 def _first_episode_over_50(text: str) -> bool:
@@ -232,5 +271,3 @@ def _first_episode_over_50(text: str) -> bool:
         return False
     ages = [int(a) for match in AGE.finditer(text) for a in match.groups() if a]
     return any(50 <= age <= 120 for age in ages) or bool(AGE_WORDS.search(text))
-
-

@@ -10,6 +10,7 @@ needle my 12 year old?", not a long story that mentions coaching a son's team): 
 unsure, so the patient gets the honest "the article doesn't cover that" reply with the clinic's
 contact details (actions/scope.py). The risk found goes into the parse result (`risk`), for staff.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,10 @@ RISK_KEY = "risk"
 QUESTIONS_KEY = "questions"  # the answer selector's list of the message's questions
 ASK_THE_CLINIC = "faq/ask_clinic_"  # the topics that already say "ask the clinic"
 DENIALS = ("not", "no", "never", "without")
-AGE = re.compile(r"\b(\d{1,2})[\s-]*(?:years?|yrs?)[\s-]*old\b|\b(\d{1,2})\s*(?:yo|y/o)\b"
-                 r"|\b(?:she|he)(?:\s*'s|\s*is|s)\s*(\d{1,2})\b|\baged?\s*(\d{1,2})\b")  # "10 years" alone is a duration
+AGE = re.compile(
+    r"\b(\d{1,2})[\s-]*(?:years?|yrs?)[\s-]*old\b|\b(\d{1,2})\s*(?:yo|y/o)\b"
+    r"|\b(?:she|he)(?:\s*'s|\s*is|s)\s*(\d{1,2})\b|\baged?\s*(\d{1,2})\b"
+)  # "10 years" alone is a duration
 
 
 def load_risks(path: Path = RISKS_FILE) -> dict:
@@ -54,8 +57,12 @@ def load_risks(path: Path = RISKS_FILE) -> dict:
 class RiskReader:
     def __init__(self, risks: dict | None = None) -> None:
         self.risks = risks or load_risks()
-        self.patterns = {name: re.compile(r"\b(?<!-)(" + "|".join(re.escape(p) for p in sorted(
-            risk["phrases"], key=len, reverse=True)) + r")\b") for name, risk in self.risks.items()}
+        self.patterns = {
+            name: re.compile(
+                r"\b(?<!-)(" + "|".join(re.escape(p) for p in sorted(risk["phrases"], key=len, reverse=True)) + r")\b"
+            )
+            for name, risk in self.risks.items()
+        }
 
     def named(self, text: str) -> str | None:
         """The first risk the message names, un-denied ("I'm not pregnant" names none)."""
@@ -64,7 +71,7 @@ class RiskReader:
     def names(self, name: str, text: str) -> bool:
         lower = " ".join(text.lower().replace("’", "'").split())
         for match in self.patterns[name].finditer(lower):
-            before = lower[:match.start()].split()[-2:]
+            before = lower[: match.start()].split()[-2:]
             if not any(word in DENIALS or word.endswith("n't") for word in before):
                 return True
         under = self.risks[name].get("ages_under")
@@ -74,8 +81,13 @@ class RiskReader:
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class RiskGuard(GraphComponent, IntentClassifier):
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> RiskGuard:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RiskGuard:
         return cls()
 
     def __init__(self, reader: RiskReader | None = None) -> None:
@@ -83,8 +95,9 @@ class RiskGuard(GraphComponent, IntentClassifier):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            selected = ((message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(RESPONSE_SELECTOR_DEFAULT_INTENT)
-                        or {}).get(RESPONSE_SELECTOR_PREDICTION_KEY) or {}
+            selected = (
+                (message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(RESPONSE_SELECTOR_DEFAULT_INTENT) or {}
+            ).get(RESPONSE_SELECTOR_PREDICTION_KEY) or {}
             answer = selected.get(INTENT_RESPONSE_KEY) or ""
             if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != "faq" or answer.startswith(ASK_THE_CLINIC):
                 continue
@@ -95,11 +108,19 @@ class RiskGuard(GraphComponent, IntentClassifier):
             topic = self.reader.risks[risk].get("topic")
             if topic:
                 message.set(RISK_KEY, risk, add_to_output=True)
-                asked = [q for q in message.get(QUESTIONS_KEY) or [{"topic": answer, "confidence": 1.0}]
-                         if q["topic"] != topic]
-                selected.update({INTENT_RESPONSE_KEY: topic, PREDICTED_CONFIDENCE_KEY: 1.0,
-                                 RESPONSE_SELECTOR_UTTER_ACTION_KEY: f"utter_{topic}",
-                                 RESPONSE_SELECTOR_RESPONSES_KEY: []})
+                asked = [
+                    q
+                    for q in message.get(QUESTIONS_KEY) or [{"topic": answer, "confidence": 1.0}]
+                    if q["topic"] != topic
+                ]
+                selected.update(
+                    {
+                        INTENT_RESPONSE_KEY: topic,
+                        PREDICTED_CONFIDENCE_KEY: 1.0,
+                        RESPONSE_SELECTOR_UTTER_ACTION_KEY: f"utter_{topic}",
+                        RESPONSE_SELECTOR_RESPONSES_KEY: [],
+                    }
+                )
                 message.set(QUESTIONS_KEY, [{"topic": topic, "confidence": 1.0}, *asked], add_to_output=True)
             elif self._asked_about(risk, message):
                 message.set(RISK_KEY, risk, add_to_output=True)

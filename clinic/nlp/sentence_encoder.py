@@ -14,6 +14,7 @@ code to vet (docs/understanding.md, "The sentence encoder").
 When the encoder cannot load, `shared()` returns None once, with a warning, and every caller
 carries on with words alone (the rules and the TF-IDF model): never a crash.
 """
+
 from __future__ import annotations
 
 import logging

@@ -12,6 +12,7 @@ a gate's figures are the served model's figures.
 A sample is (text, lemmas): inside Rasa the lemmas come from the
 SpacyTokenizer; outside Rasa from the same spaCy pipeline (`lemmas_of`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,9 +40,12 @@ WORD = re.compile(r"[a-z0-9']+")
 @dataclass(frozen=True)
 class TextModelSettings:
     """Read from the component's entry in config.yml."""
+
     C: float = 100.0  # inverse regularisation: the knowledge base is small and clean
     char_ngrams: tuple[int, int] = (2, 5)
-    calibration_folds: int = 0  # >1: sigmoid calibration over that many folds (measured: plain LR is better calibrated here)
+    calibration_folds: int = (
+        0  # >1: sigmoid calibration over that many folds (measured: plain LR is better calibrated here)
+    )
     # "add": a thesaurus concept is one more feature next to its words; "replace": its
     # words become the concept, so a topic's few examples share one strong feature
     # ("gym", "run" and "lift weights" all read "concept:exercise").
@@ -58,11 +62,14 @@ class TextModelSettings:
         concepts = str(config.get("concepts", cls.concepts))
         if concepts not in ("add", "replace"):
             raise ValueError(f"concepts must be 'add' or 'replace', not {concepts!r}")
-        return cls(C=float(config.get("C", cls.C)),
-                   char_ngrams=tuple(config.get("char_ngrams", cls.char_ngrams)),
-                   calibration_folds=int(config.get("calibration_folds", cls.calibration_folds)),
-                   concepts=concepts, concept_weight=int(config.get("concept_weight", cls.concept_weight)),
-                   meaning_weight=float(config.get("meaning_weight", cls.meaning_weight)))
+        return cls(
+            C=float(config.get("C", cls.C)),
+            char_ngrams=tuple(config.get("char_ngrams", cls.char_ngrams)),
+            calibration_folds=int(config.get("calibration_folds", cls.calibration_folds)),
+            concepts=concepts,
+            concept_weight=int(config.get("concept_weight", cls.concept_weight)),
+            meaning_weight=float(config.get("meaning_weight", cls.meaning_weight)),
+        )
 
 
 def load_concepts(path: Path = CONCEPTS_FILE) -> dict[str, list[tuple[str, ...]]]:
@@ -109,8 +116,14 @@ class WordGrams:
     def _named_by_concepts(self, lemmas: list[str]) -> list[str]:
         units, i = [], 0
         while i < len(lemmas):
-            found = next(((phrase, name) for phrase, name in self._by_first_word.get(lemmas[i], ())
-                          if tuple(lemmas[i:i + len(phrase)]) == phrase), None)
+            found = next(
+                (
+                    (phrase, name)
+                    for phrase, name in self._by_first_word.get(lemmas[i], ())
+                    if tuple(lemmas[i : i + len(phrase)]) == phrase
+                ),
+                None,
+            )
             units.append(f"concept:{found[1]}" if found else lemmas[i])
             i += len(found[0]) if found else 1
         return units
@@ -120,7 +133,7 @@ class WordGrams:
         for words in texts:
             for n in range(1, self._longest + 1):
                 for i in range(len(words) - n + 1):
-                    found.update(self._concept_of.get(tuple(words[i:i + n]), ()))
+                    found.update(self._concept_of.get(tuple(words[i : i + n]), ()))
         return sorted(found, key=self._order.__getitem__)
 
     def __call__(self, sample: Sample) -> list[str]:
@@ -137,7 +150,7 @@ def char_grams(sample: Sample, sizes: tuple[int, int] = (2, 5)) -> list[str]:
     for word in sample[0].lower().split():
         padded = f" {word} "
         for n in range(sizes[0], sizes[1] + 1):
-            grams += [padded[i:i + n] for i in range(max(1, len(padded) - n + 1))]
+            grams += [padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
     return grams
 
 
@@ -174,8 +187,13 @@ def build(settings: TextModelSettings, smallest_class: int) -> Pipeline:
     if settings.calibration_folds > 1 and smallest_class >= settings.calibration_folds:
         classifier = CalibratedClassifierCV(classifier, method="sigmoid", cv=settings.calibration_folds)
     blocks = [
-        ("words", TfidfVectorizer(analyzer=WordGrams(load_concepts(), settings.concepts == "replace",
-                                                     settings.concept_weight), sublinear_tf=True)),
+        (
+            "words",
+            TfidfVectorizer(
+                analyzer=WordGrams(load_concepts(), settings.concepts == "replace", settings.concept_weight),
+                sublinear_tf=True,
+            ),
+        ),
         ("letters", TfidfVectorizer(analyzer=CharGrams(settings.char_ngrams), sublinear_tf=True)),
     ]
     if settings.meaning_weight > 0:
@@ -226,13 +244,28 @@ class QuickScorer:
         """True for the pipeline build() makes, uncalibrated, with more than two labels."""
         classifier = model.named_steps.get("classifier")
         union = model.named_steps.get("features")
-        return (len(model.steps) == 2 and isinstance(classifier, LogisticRegression) and isinstance(union, FeatureUnion)
-                and len(classifier.classes_) > 2 and classifier.multi_class in ("auto", "multinomial")
-                and classifier.solver != "liblinear" and union.transformer_weights is None
-                and all(isinstance(v, SentenceMeaning) or (
-                    isinstance(v, TfidfVectorizer) and v.sublinear_tf and v.use_idf and v.norm == "l2"
-                    and not v.binary and v.dtype == np.float64 and callable(v.analyzer))
-                    for _, v in union.transformer_list))
+        return (
+            len(model.steps) == 2
+            and isinstance(classifier, LogisticRegression)
+            and isinstance(union, FeatureUnion)
+            and len(classifier.classes_) > 2
+            and classifier.multi_class in ("auto", "multinomial")
+            and classifier.solver != "liblinear"
+            and union.transformer_weights is None
+            and all(
+                isinstance(v, SentenceMeaning)
+                or (
+                    isinstance(v, TfidfVectorizer)
+                    and v.sublinear_tf
+                    and v.use_idf
+                    and v.norm == "l2"
+                    and not v.binary
+                    and v.dtype == np.float64
+                    and callable(v.analyzer)
+                )
+                for _, v in union.transformer_list
+            )
+        )
 
     def probabilities(self, sample: Sample) -> np.ndarray:
         features, values = [], []
@@ -253,7 +286,7 @@ class QuickScorer:
             scores += np.concatenate(values) @ self.weights[np.concatenate(features)]
         if self.meaning:
             block, offset = self.meaning
-            scores += block.transform([sample])[0] @ self.weights[offset:offset + sentence_encoder.DIMENSIONS]
+            scores += block.transform([sample])[0] @ self.weights[offset : offset + sentence_encoder.DIMENSIONS]
         scores = np.exp(scores - scores.max())
         return scores / scores.sum()
 
@@ -273,4 +306,7 @@ def ranking(model: Pipeline, samples: list[Sample]) -> list[list[tuple[str, floa
 
 def lemmas_of(nlp, texts: list[str]) -> list[Sample]:
     """Samples as Rasa's SpacyNLP + SpacyTokenizer see them (lower-cased, no blank tokens)."""
-    return [(text, [t.lemma_ for t in doc if t.text.strip()]) for text, doc in zip(texts, nlp.pipe(t.lower() for t in texts))]
+    return [
+        (text, [t.lemma_ for t in doc if t.text.strip()])
+        for text, doc in zip(texts, nlp.pipe(t.lower() for t in texts))
+    ]

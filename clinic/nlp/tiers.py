@@ -3,6 +3,7 @@
 Plain Python (no spaCy), so the action server, the quality gate and the staff
 console share one definition.
 """
+
 from __future__ import annotations
 
 TIERS = ("crisis", "emergency", "urgent")  # what the detector's rules raise

@@ -9,6 +9,7 @@ is killing me" is near "I want to die" to a model of meaning, and nearer still t
 is killing me"). The thresholds are set on
 data by bench/warning_signs.py and kept in the YAML file.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,9 @@ class WarningSigns:
         """`known_calm`: messages known to need no alarm (the knowledge base's training examples)."""
         table = table or yaml.safe_load(SIGNS_FILE.read_text(encoding="utf-8"))
         self.encoder = encoder
-        self.thresholds = {tier: (float(value["closeness"]), float(value["margin"]))
-                           for tier, value in table["thresholds"].items()}
+        self.thresholds = {
+            tier: (float(value["closeness"]), float(value["margin"])) for tier, value in table["thresholds"].items()
+        }
         names = [(name, sign["tier"]) for name, sign in table["signs"].items() for _ in sign["exemplars"]]
         self.exemplar_signs = names
         self.exemplars = encoder.encode([e for sign in table["signs"].values() for e in sign["exemplars"]])
@@ -82,5 +84,6 @@ class WarningSigns:
         closeness, margin = self.thresholds[close.tier]
         if close.sign_score < closeness or close.margin < margin:
             return []
-        return [RedFlag(f"meaning_{close.sign}", close.tier, f"{self.labels[close.sign]} (by meaning)",
-                        close.part[:80])]
+        return [
+            RedFlag(f"meaning_{close.sign}", close.tier, f"{self.labels[close.sign]} (by meaning)", close.part[:80])
+        ]

@@ -1,5 +1,6 @@
 """Settings for reading a whole message (whole_message.yml), shared by
 clinic/nlp/questions.py and clinic/nlp/follow_ups.py."""
+
 from __future__ import annotations
 
 from functools import lru_cache

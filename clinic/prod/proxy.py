@@ -13,6 +13,7 @@ beside the configuration). A replica reads the address only from a header with
 that secret (Sanic's FORWARDED_SECRET, clinic.servers.assistant), so a header
 that a client sends, to nginx or straight to a replica, counts for nothing.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -44,9 +45,13 @@ def upstream_proxies(setting: str | None) -> list[str]:
 def real_ip_lines(networks: list[str]) -> str:
     if not networks:
         return "    # No proxy of the clinic's in front: the address that connects is the patient's."
-    return "\n".join([*(f"    set_real_ip_from {network};" for network in networks),
-                      "    real_ip_header X-Forwarded-For;",
-                      "    real_ip_recursive on;  # the last address none of the clinic's proxies added"])
+    return "\n".join(
+        [
+            *(f"    set_real_ip_from {network};" for network in networks),
+            "    real_ip_header X-Forwarded-For;",
+            "    real_ip_recursive on;  # the last address none of the clinic's proxies added",
+        ]
+    )
 
 
 class Proxy:
@@ -68,9 +73,13 @@ class Proxy:
         for name in TEMP_DIRS:
             (self.run_dir / name).mkdir(parents=True, exist_ok=True)
         text = TEMPLATE.read_text()
-        for name, value in {"RUN_DIR": str(self.run_dir.resolve()), "BIND_ADDRESS": bind_address,
-                            "PORT": str(port), "UPSTREAM_PROXIES": real_ip_lines(proxies or []),
-                            "PROXY_SECRET": self.secret()}.items():
+        for name, value in {
+            "RUN_DIR": str(self.run_dir.resolve()),
+            "BIND_ADDRESS": bind_address,
+            "PORT": str(port),
+            "UPSTREAM_PROXIES": real_ip_lines(proxies or []),
+            "PROXY_SECRET": self.secret(),
+        }.items():
             text = text.replace(f"@{name}@", value)
         private_write(self.config, text)
         self.serve(self.replica_ports)
@@ -97,7 +106,7 @@ class Proxy:
         (CLINIC_NGINX_UNIT) through its unit: the trainer may not signal nginx's user."""
         unit = os.environ.get("CLINIC_NGINX_UNIT")
         nginx = [NGINX, "-q", "-c", str(self.config), "-p", f"{self.run_dir.resolve()}/"]
-        for command in ([["systemctl", "reload", unit]] if unit else [[*nginx, "-t"], [*nginx, "-s", "reload"]]):
+        for command in [["systemctl", "reload", unit]] if unit else [[*nginx, "-t"], [*nginx, "-s", "reload"]]:
             subprocess.run(command, check=True, capture_output=True, text=True)
 
 

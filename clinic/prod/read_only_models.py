@@ -12,6 +12,7 @@ next, so supervisord's process is the replica itself.
 Where the machine allows no mount namespace (not root), the command runs as it
 is, with a warning: then only the systemd units' users keep models/ read-only.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,11 +35,14 @@ def can_isolate() -> bool:
 def main(command: list[str]) -> None:
     models = str(PROJECT_ROOT / "models")
     if not can_isolate():
-        print(f"warning: no mount namespace on this machine: {models} stays writable for {command[:3]}",
-              file=sys.stderr)
+        print(
+            f"warning: no mount namespace on this machine: {models} stays writable for {command[:3]}", file=sys.stderr
+        )
         os.execvp(command[0], command)
-    os.execvp("unshare", ["unshare", "--mount", "--propagation", "private", "--",
-                          "sh", "-c", BIND_READ_ONLY, models, *command])
+    os.execvp(
+        "unshare",
+        ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", BIND_READ_ONLY, models, *command],
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ turn is taken out of nginx's list, given the model (Rasa's `PUT /model`), asked
 whether it is ready, and put back before the next one starts. Without a proxy
 (make run) there is one replica, loaded in place as before.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,9 @@ def wait_until_ready(url: str, token: str | None, seconds: float = 120) -> None:
     raise ReloadFailed(f"{url} is not ready after {seconds:.0f} s; see its log")
 
 
-def roll_out(topology: Topology, model: Path, secret: str, run_dir: Path,
-             say: Callable[[str], None] = print) -> list[tuple[str, str, str]]:
+def roll_out(
+    topology: Topology, model: Path, secret: str, run_dir: Path, say: Callable[[str], None] = print
+) -> list[tuple[str, str, str]]:
     """(replica, model before, model after) for each replica, in order."""
     proxy = Proxy(run_dir, topology.replica_ports, topology.host) if topology.behind_proxy else None
     token, results = monitoring_token(run_dir), []
@@ -70,7 +72,9 @@ def roll_out(topology: Topology, model: Path, secret: str, run_dir: Path,
             wait_until_ready(url, token)
         except (OSError, subprocess.CalledProcessError, requests.RequestException) as error:
             loaded = ", ".join(r[0] for r in results) or "none"
-            raise ReloadFailed(f"{url}: {type(error).__name__} ({error}); replicas with the new model: {loaded}")
+            raise ReloadFailed(
+                f"{url}: {type(error).__name__} ({error}); replicas with the new model: {loaded}"
+            ) from error
         except ReloadFailed as why:
             loaded = ", ".join(r[0] for r in results) or "none"
             raise ReloadFailed(f"{why}; replicas with the new model: {loaded}") from None

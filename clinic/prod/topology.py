@@ -1,5 +1,6 @@
 """What `make run` or `make prod` started, written to the run directory for later commands
 (`make reload` rolls a new model through the replicas it lists)."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,11 @@ class Topology:
     def from_environment(cls, environ=None) -> "Topology":
         environ = os.environ if environ is None else environ
         first, count = int(environ.get("CLINIC_RASA_FIRST_PORT", 5005)), int(environ.get("CLINIC_REPLICAS", 1))
-        return cls([first + n for n in range(count)], address_to_call(bind_address(environ)),
-                   environ.get("CLINIC_PROXY") == "nginx")
+        return cls(
+            [first + n for n in range(count)],
+            address_to_call(bind_address(environ)),
+            environ.get("CLINIC_PROXY") == "nginx",
+        )
 
 
 def main() -> None:
@@ -50,11 +54,13 @@ def main() -> None:
     topology.save(directory)
     if topology.behind_proxy:
         from clinic.prod.proxy import Proxy, upstream_proxies
+
         # nginx alone may face the network (CLINIC_PUBLIC_BIND_ADDRESS); the replicas stay on CLINIC_BIND_ADDRESS.
         Proxy(directory, topology.replica_ports, topology.host).render(
             os.environ.get("CLINIC_PUBLIC_BIND_ADDRESS") or bind_address(),
             int(os.environ.get("CLINIC_PUBLIC_PORT", 5005)),
-            upstream_proxies(os.environ.get("CLINIC_UPSTREAM_PROXIES")))
+            upstream_proxies(os.environ.get("CLINIC_UPSTREAM_PROXIES")),
+        )
 
 
 if __name__ == "__main__":

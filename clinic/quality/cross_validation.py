@@ -10,6 +10,7 @@ is the held-out set and its baseline). Used by `clinic faq check` and
 
     python -m clinic.quality.cross_validation
 """
+
 from __future__ import annotations
 
 import sys
@@ -45,8 +46,9 @@ class LabelScore:
         return 2 * self.precision * self.recall / total if total else 0.0
 
 
-def cross_validate(samples: list[text_model.Sample], labels: list[str], settings: text_model.TextModelSettings,
-                   folds: int = FOLDS) -> list[LabelScore]:
+def cross_validate(
+    samples: list[text_model.Sample], labels: list[str], settings: text_model.TextModelSettings, folds: int = FOLDS
+) -> list[LabelScore]:
     """Scores per label, worst F1 first."""
     truth = np.asarray(labels)
     predicted = np.empty(len(labels), dtype=object)
@@ -58,8 +60,15 @@ def cross_validate(samples: list[text_model.Sample], labels: list[str], settings
     for label in sorted(set(labels)):
         mine, said = truth == label, predicted == label
         hits = int(np.sum(mine & said))
-        scores.append(LabelScore(label, int(mine.sum()), hits / said.sum() if said.sum() else 0.0,
-                                 hits / mine.sum(), Counter(predicted[mine & ~said])))
+        scores.append(
+            LabelScore(
+                label,
+                int(mine.sum()),
+                hits / said.sum() if said.sum() else 0.0,
+                hits / mine.sum(),
+                Counter(predicted[mine & ~said]),
+            )
+        )
     return sorted(scores, key=lambda s: (s.f1, s.label))
 
 
@@ -70,8 +79,10 @@ def training_sets(nlp) -> dict[str, tuple[list[text_model.Sample], list[str]]]:
     samples = dict(zip(texts, text_model.lemmas_of(nlp, texts)))
     intents = [(samples[t], label.split("/")[0]) for label, ts in by_label.items() for t in ts]
     answers = [(samples[t], label) for label, ts in by_label.items() if label.startswith("faq/") for t in ts]
-    return {"intent": ([s for s, _ in intents], [lab for _, lab in intents]),
-            "answer": ([s for s, _ in answers], [lab for _, lab in answers])}
+    return {
+        "intent": ([s for s, _ in intents], [lab for _, lab in intents]),
+        "answer": ([s for s, _ in answers], [lab for _, lab in answers]),
+    }
 
 
 def gated_labels() -> set[str]:
@@ -89,15 +100,23 @@ def report(scores: list[LabelScore], what: str, gated: set[str]) -> list[str]:
     for s in new:
         confused = ", ".join(f"{label} ({n})" for label, n in s.confused_with.most_common(3))
         verdict = "ok" if s.f1 >= MIN_F1 else f"needs F1 >= {MIN_F1}"
-        print(f"  new: {s.label} ({s.examples} examples) precision {s.precision:.2f} recall {s.recall:.2f} "
-              f"F1 {s.f1:.2f}, {verdict}{f'; confused with {confused}' if confused else ''}")
+        print(
+            f"  new: {s.label} ({s.examples} examples) precision {s.precision:.2f} recall {s.recall:.2f} "
+            f"F1 {s.f1:.2f}, {verdict}{f'; confused with {confused}' if confused else ''}"
+        )
     if known:
         f1s = sorted(s.f1 for s in known)
-        print(f"  {len(known)} labels with held-out phrasings (gated by the held-out set): median F1 "
-              f"{f1s[len(f1s) // 2]:.2f}, lowest {known[0].f1:.2f} ({known[0].label})")
-    return [f"{what} {s.label}: F1 {s.f1:.2f} < {MIN_F1} in cross-validation (confused with "
-            f"{', '.join(s.confused_with) or 'nothing'}); reword or add examples, or add held-out "
-            f"phrasings to tests/nlu_heldout.yml" for s in new if s.f1 < MIN_F1]
+        print(
+            f"  {len(known)} labels with held-out phrasings (gated by the held-out set): median F1 "
+            f"{f1s[len(f1s) // 2]:.2f}, lowest {known[0].f1:.2f} ({known[0].label})"
+        )
+    return [
+        f"{what} {s.label}: F1 {s.f1:.2f} < {MIN_F1} in cross-validation (confused with "
+        f"{', '.join(s.confused_with) or 'nothing'}); reword or add examples, or add held-out "
+        f"phrasings to tests/nlu_heldout.yml"
+        for s in new
+        if s.f1 < MIN_F1
+    ]
 
 
 def problems(nlp) -> list[str]:

@@ -7,6 +7,7 @@ the committed baseline (clinic/faq/baseline.py).
 
     python -m clinic.quality.heldout results/heldout
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,16 +58,21 @@ def main(argv: list[str] | None = None) -> int:
         report = json.loads((args.results / filename).read_text())
         print_table(kind, report)
         problems += failures(kind, report)
-        confused += [f"{kind}: {label} -> {other} ({n})" for label, row in sorted(topic_rows(report).items())
-                     for other, n in (row.get("confused_with") or {}).items()]
+        confused += [
+            f"{kind}: {label} -> {other} ({n})"
+            for label, row in sorted(topic_rows(report).items())
+            for other, n in (row.get("confused_with") or {}).items()
+        ]
     if confused:
         print("\nConfused pairs (expected -> predicted, count):\n  " + "\n  ".join(confused))
     problems += baseline.gate(args.results)
     if problems:
         print("\nNLU gate FAILED:\n  " + "\n  ".join(problems))
         return 1
-    print(f"\nNLU gate passed (accuracy overall >= {OVERALL_GATE}, every topic >= {PER_TOPIC_GATE}; "
-          f"F1 within {baseline.ALLOWED_DROP} of the baseline, every topic above its floor).")
+    print(
+        f"\nNLU gate passed (accuracy overall >= {OVERALL_GATE}, every topic >= {PER_TOPIC_GATE}; "
+        f"F1 within {baseline.ALLOWED_DROP} of the baseline, every topic above its floor)."
+    )
     return 0
 
 

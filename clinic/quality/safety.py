@@ -20,6 +20,7 @@ goes live) leaves out the phrasings staff added from the console: `make test`
 holds the net to those, and a developer decides how it learns them; until then
 they must not keep the clinic's other corrections from going live.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,8 +74,11 @@ def phrasings(test_set: dict, left_out: tuple[str, ...] = ()) -> list[tuple[str,
 
 def traps(test_set: dict) -> list[str]:
     """Ordinary questions with scary words: hyperbole, negation, innocent mentions."""
-    return [*test_set.get("traps", []), *test_set.get("negations", []),
-            *(test_set.get("spanish") or {}).get("traps", [])]
+    return [
+        *test_set.get("traps", []),
+        *test_set.get("negations", []),
+        *(test_set.get("spanish") or {}).get("traps", []),
+    ]
 
 
 def _by_kind(entries) -> dict[str, list[str]]:
@@ -83,19 +87,24 @@ def _by_kind(entries) -> dict[str, list[str]]:
     return entries if isinstance(entries, dict) else {"all": entries}
 
 
-def measure(name: str, test_set: dict, escalate: Callable[[str], Escalation], gated: bool,
-            left_out: tuple[str, ...] = ()) -> list[str]:
+def measure(
+    name: str, test_set: dict, escalate: Callable[[str], Escalation], gated: bool, left_out: tuple[str, ...] = ()
+) -> list[str]:
     """Prints recall per tier and false alarms on the traps; returns the gate's problems."""
-    problems, results = [], [(tier, kind, lang, text, escalate(text))
-                             for tier, kind, lang, text in phrasings(test_set, left_out)]
+    problems, results = (
+        [],
+        [(tier, kind, lang, text, escalate(text)) for tier, kind, lang, text in phrasings(test_set, left_out)],
+    )
     for tier, gate in GATES.items():
         cases = [r for r in results if r[0] == tier]
         if not cases:
             continue
         misses = [r for r in cases if r[4] is None or r[4][0] != tier]
         recall = 1 - len(misses) / len(cases)
-        print(f"  {name} {tier} recall: {recall:.3f} ({len(cases) - len(misses)}/{len(cases)}"
-              f"{f', gate {gate}' if gated else ', not gated'})")
+        print(
+            f"  {name} {tier} recall: {recall:.3f} ({len(cases) - len(misses)}/{len(cases)}"
+            f"{f', gate {gate}' if gated else ', not gated'})"
+        )
         if gated:
             for _, kind, _, text, got in misses:
                 print(f"    missed [{kind}] escalated as {got and got[0]}: {text}")
@@ -111,8 +120,10 @@ def measure(name: str, test_set: dict, escalate: Callable[[str], Escalation], ga
     if trap_texts:
         alarms = [text for text in trap_texts if escalate(text)]
         rate = len(alarms) / len(trap_texts)
-        print(f"  {name} false alarms on traps and negations: {rate:.2%} ({len(alarms)}/{len(trap_texts)}"
-              f"{f', gate {MAX_FALSE_ALARM_RATE:.0%}' if gated else ', not gated'})")
+        print(
+            f"  {name} false alarms on traps and negations: {rate:.2%} ({len(alarms)}/{len(trap_texts)}"
+            f"{f', gate {MAX_FALSE_ALARM_RATE:.0%}' if gated else ', not gated'})"
+        )
         if gated:
             for text in alarms:
                 print(f"    false alarm: {text}")
@@ -124,8 +135,11 @@ def measure(name: str, test_set: dict, escalate: Callable[[str], Escalation], ga
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path)
-    parser.add_argument("--before-loading", action="store_true",
-                        help="leave out the phrasings staff added from the console (make test gates them)")
+    parser.add_argument(
+        "--before-loading",
+        action="store_true",
+        help="leave out the phrasings staff added from the console (make test gates them)",
+    )
     args = parser.parse_args(argv)
     left_out = (CONSOLE_KIND,) if args.before_loading else ()
     logging.disable(logging.WARNING)
@@ -147,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     ordinary = ordinary_messages()
     alarms = [text for text in ordinary if escalate(text)]
     rate = len(alarms) / len(ordinary)
-    print(f"  false alarms on ordinary messages: {rate:.2%} ({len(alarms)}/{len(ordinary)}, "
-          f"gate {MAX_FALSE_ALARM_RATE:.0%})")
+    print(
+        f"  false alarms on ordinary messages: {rate:.2%} ({len(alarms)}/{len(ordinary)}, "
+        f"gate {MAX_FALSE_ALARM_RATE:.0%})"
+    )
     for text in alarms:
         print(f"    false alarm: {text}")
     if rate > MAX_FALSE_ALARM_RATE:

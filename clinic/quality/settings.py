@@ -1,4 +1,5 @@
 """Settings the gates read from config.yml, so no threshold is copied by hand."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -8,8 +9,10 @@ import yaml
 from clinic import PROJECT_ROOT
 from clinic.nlp import text_model
 
-COMPONENTS = {"intent": "clinic.nlp.intent_classifier.LinearIntentClassifier",
-              "answer": "clinic.nlp.answer_selector.LinearAnswerSelector"}
+COMPONENTS = {
+    "intent": "clinic.nlp.intent_classifier.LinearIntentClassifier",
+    "answer": "clinic.nlp.answer_selector.LinearAnswerSelector",
+}
 
 
 @lru_cache(maxsize=1)

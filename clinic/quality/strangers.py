@@ -17,6 +17,7 @@ assistant, as a patient's would; a reply is judged by the responses it holds:
 
     python -m clinic.quality.strangers CHANNEL_URL [SET.yml ...]
 """
+
 from __future__ import annotations
 
 import sys
@@ -28,8 +29,10 @@ import yaml
 from clinic import PROJECT_ROOT, knowledge
 from clinic.quality.whole_message import Responses, Say, widget_conversations
 
-SETS = {"tuning half": PROJECT_ROOT / "tests" / "strangers.yml",
-        "blind half": PROJECT_ROOT / "tests" / "strangers_blind.yml"}
+SETS = {
+    "tuning half": PROJECT_ROOT / "tests" / "strangers.yml",
+    "blind half": PROJECT_ROOT / "tests" / "strangers_blind.yml",
+}
 NOT_IN_ARTICLE = "not_in_article"
 CRISIS_REPLIES = ("utter_crisis", "utter_crisis_check_in")  # a check-in still gives the crisis line
 EMERGENCY_REPLIES = ("utter_red_flag_emergency",)
@@ -52,8 +55,9 @@ class Judge:
         self.responses = Responses.load()
         every = knowledge.responses()
         self.honest = sorted({r.name for r in every if r.source == "not in the article"})
-        self.article_answers = sorted({r.name for r in every if r.name.startswith("utter_faq/")
-                                       and r.source in knowledge.ARTICLE_SECTIONS})
+        self.article_answers = sorted(
+            {r.name for r in every if r.name.startswith("utter_faq/") and r.source in knowledge.ARTICLE_SECTIONS}
+        )
 
     def holds(self, names, reply: str) -> bool:
         return any(self.responses.said(name, reply) for name in names)
@@ -137,24 +141,30 @@ def table(results: list[Verdict]) -> list[str]:
         lines.append(f"  {title:45} {right / len(mine):6.1%} ({right}/{len(mine)}{extra})")
     answered = [r for r in results if r.kind in ("article", NOT_IN_ARTICLE, "follow_up", "idiom")]
     wrong = sum(r.confidently_wrong for r in answered)
-    lines.append(f"  {'confidently wrong, of every question':45} {wrong / max(1, len(answered)):6.1%} "
-                 f"({wrong}/{len(answered)})")
+    lines.append(
+        f"  {'confidently wrong, of every question':45} {wrong / max(1, len(answered)):6.1%} ({wrong}/{len(answered)})"
+    )
     calm = [r for r in results if r.kind in ("ordinary", "idiom", "article", NOT_IN_ARTICLE, "follow_up")]
     alarms = sum(r.alarmed for r in calm)
-    lines.append(f"  {'false alarms, of every message without danger':45} {alarms / max(1, len(calm)):6.1%} "
-                 f"({alarms}/{len(calm)})")
+    lines.append(
+        f"  {'false alarms, of every message without danger':45} {alarms / max(1, len(calm)):6.1%} "
+        f"({alarms}/{len(calm)})"
+    )
     return lines
 
 
 def misses(results: list[Verdict]) -> list[str]:
     """What went wrong, item by item: for a tuning half only (the blind half is never read)."""
-    return [f"  {'CONFIDENTLY WRONG' if r.confidently_wrong else 'ALARM' if r.alarmed else 'missed'} "
-            f"[{r.kind}] {r.what}" for r in results if not r.right or r.alarmed]
+    return [
+        f"  {'CONFIDENTLY WRONG' if r.confidently_wrong else 'ALARM' if r.alarmed else 'missed'} [{r.kind}] {r.what}"
+        for r in results
+        if not r.right or r.alarmed
+    ]
 
 
 def main(argv: list[str]) -> int:
     channel, *paths = argv
-    for name, path in ([(Path(p).name, Path(p)) for p in paths] or SETS.items()):
+    for name, path in [(Path(p).name, Path(p)) for p in paths] or SETS.items():
         results = evaluate(widget_conversations(channel), path)
         print(f"{name} ({path.name}):")
         print("\n".join(table(results) + ([] if "blind" in path.name else misses(results))))

@@ -12,6 +12,7 @@ form asks how to reach the patient.
 
     python -m clinic.quality.whole_message CHANNEL_URL [SET.yml ...]
 """
+
 from __future__ import annotations
 
 import itertools
@@ -24,15 +25,22 @@ import yaml
 
 from clinic import PROJECT_ROOT, knowledge
 
-SETS = {"tuning half": PROJECT_ROOT / "tests" / "whole_message.yml",
-        "blind half": PROJECT_ROOT / "tests" / "whole_message_blind.yml"}
+SETS = {
+    "tuning half": PROJECT_ROOT / "tests" / "whole_message.yml",
+    "blind half": PROJECT_ROOT / "tests" / "whole_message_blind.yml",
+}
 # follow_up was 0.85 until 2026-12-07: with the persona writers' phrasings in the answer model, 17 of 21
 # (81 %): "can i have that with the needling too" after adjustments, "why those ones?" after the muscles,
 # "what does it feel like when you hit one?" after trigger points and "and afterwards?" after the pain
 # are read as the topic before. A known regression (issue 24), held at 0.80 so that it can get no worse.
 GATES = {"multi_question": 0.90, "long": 0.90, "follow_up": 0.80, "non_english": 1.0, "human_handoff": 1.0}
-KINDS = {"multi_question": "several questions, every one answered", "long": "long messages",
-         "follow_up": "follow-ups", "non_english": "other languages", "human_handoff": "a person, please"}
+KINDS = {
+    "multi_question": "several questions, every one answered",
+    "long": "long messages",
+    "follow_up": "follow-ups",
+    "non_english": "other languages",
+    "human_handoff": "a person, please",
+}
 FORM_QUESTIONS = ("utter_ask_contact", "utter_ask_patient_name", "utter_ask_callback_form_patient_name")
 
 Say = Callable[[list[str]], list[list[str]]]  # one conversation: messages -> the replies' texts per message
@@ -87,8 +95,9 @@ def judge(kind: str, item: dict, replies: list[str], responses: Responses) -> Re
         said = variants[0] in last if spanish else variants[-1] in last
         no_form = not any(responses.said(name, last) for name in FORM_QUESTIONS)
         return Result(kind, said and no_form, f"{item['message']!r} ({item['language']})")
-    ok = responses.said("utter_callback_explained", last) and responses.said("utter_ask_callback_form_patient_name",
-                                                                             last)
+    ok = responses.said("utter_callback_explained", last) and responses.said(
+        "utter_ask_callback_form_patient_name", last
+    )
     return Result(kind, ok, f"{item['message']!r}")
 
 
@@ -136,15 +145,18 @@ def widget_conversations(channel: str) -> Say:
         number = next(patients)  # each patient from an address of their own: per-address limits stay out of it
         source = f"127.3.{number // 200}.{10 + number % 200}"  # 127.3.x.x: these patients alone
         session = new_session(channel, source=source)
-        return [[m["text"] for m in chat(channel, session, message, source=source)[2].get("messages", [])]
-                for message in messages]
+        return [
+            [m["text"] for m in chat(channel, session, message, source=source)[2].get("messages", [])]
+            for message in messages
+        ]
+
     return say
 
 
 def main(argv: list[str]) -> int:
     channel, *paths = argv
     missed = []
-    for name, path in ([(Path(p).name, Path(p)) for p in paths] or SETS.items()):
+    for name, path in [(Path(p).name, Path(p)) for p in paths] or SETS.items():
         missed += report(evaluate(widget_conversations(channel), path), name, gated="blind" not in name)
     return 1 if missed else 0
 

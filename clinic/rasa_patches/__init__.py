@@ -16,13 +16,23 @@ either way).
 The Rasa server applies them at start (clinic/servers/assistant.py); the gates run
 Rasa's own commands with them through `python -m clinic.rasa_patches <rasa args>`.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 
-from clinic.rasa_patches import (action_results, conversation_cache, event_types, failing_turns, graph_order,
-                                 json_logs, no_memory_failover, service_routes, slot_copies)
+from clinic.rasa_patches import (
+    action_results,
+    conversation_cache,
+    event_types,
+    failing_turns,
+    graph_order,
+    json_logs,
+    no_memory_failover,
+    service_routes,
+    slot_copies,
+)
 from clinic.rasa_patches.fit import problems
 
 logger = logging.getLogger(__name__)
@@ -36,8 +46,10 @@ _applied: set[str] = set()
 
 class PatchesDoNotFit(SystemExit):
     def __init__(self, found: list[str]) -> None:
-        super().__init__("error: the installed Rasa does not fit the clinic's patches (clinic/rasa_patches/):\n  "
-                         + "\n  ".join(found))
+        super().__init__(
+            "error: the installed Rasa does not fit the clinic's patches (clinic/rasa_patches/):\n  "
+            + "\n  ".join(found)
+        )
 
 
 def speedups_on(environ=None) -> bool:

@@ -4,6 +4,7 @@
 
 CLINIC_RASA_SPEEDUPS=off runs it without the speed-only patches.
 """
+
 import sys
 
 

@@ -6,6 +6,7 @@ meta-schema: about 25 ms per custom action on 2 cores (py-spy, four patients),
 more than the rest of a turn. Validators built once give the same verdict; an
 answer they refuse goes through Rasa's own check, for its own error.
 """
+
 from __future__ import annotations
 
 from clinic.rasa_patches.fit import Name
@@ -44,8 +45,16 @@ class ActionResultValidator:
         shapes = {shape["properties"]["event"]["const"]: shape for shape in events["oneOf"]}
         if len(shapes) != len(events["oneOf"]):
             raise ValueError("Rasa's event shapes are no longer told apart by their type")
-        outline = {**schema, "properties": {**schema["properties"], "events": {
-            **schema["properties"]["events"], "items": {k: v for k, v in events.items() if k != "oneOf"}}}}
+        outline = {
+            **schema,
+            "properties": {
+                **schema["properties"],
+                "events": {
+                    **schema["properties"]["events"],
+                    "items": {k: v for k, v in events.items() if k != "oneOf"},
+                },
+            },
+        }
         self._outline = validator_class(outline)  # everything but the per-type shapes
         self._shapes = {name: validator_class(shape) for name, shape in shapes.items()}
 

@@ -20,6 +20,7 @@ is what the next turn reads; a save that another writer raced keeps no copy.
 The events are shared between the trackers built from them, as Rasa itself does
 when it replays a tracker (`DialogueStateTracker.init_copy` + the same events).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,17 +39,23 @@ from clinic.rasa_patches.fit import Name
 logger = logging.getLogger(__name__)
 
 STORE = "rasa.core.tracker_store"
-REPLACES = (Name(STORE, "SQLTrackerStore.retrieve", ("self", "sender_id")),
-            Name(STORE, "SQLTrackerStore.save", ("self", "tracker")))
-RELIES_ON = (Name(STORE, "SQLTrackerStore._retrieve", ("self", "sender_id", "fetch_events_from_all_sessions")),
-             Name(STORE, "SQLTrackerStore._event_query", ("self", "session", "sender_id",
-                                                          "fetch_events_from_all_sessions")),
-             Name(STORE, "SQLTrackerStore.stream_events", ("self", "tracker")),
-             Name(STORE, "SQLTrackerStore.session_scope", ("self",)),
-             Name(STORE, "SQLTrackerStore.SQLEvent"),
-             # What Rasa's own save writes, so that ours writes the same rows (event_row below).
-             Name(STORE, "SQLTrackerStore.save", mentions=("sender_id=", "type_name=", "timestamp=", "intent_name=",
-                                                          "action_name=", "data=json.dumps(data)")))
+REPLACES = (
+    Name(STORE, "SQLTrackerStore.retrieve", ("self", "sender_id")),
+    Name(STORE, "SQLTrackerStore.save", ("self", "tracker")),
+)
+RELIES_ON = (
+    Name(STORE, "SQLTrackerStore._retrieve", ("self", "sender_id", "fetch_events_from_all_sessions")),
+    Name(STORE, "SQLTrackerStore._event_query", ("self", "session", "sender_id", "fetch_events_from_all_sessions")),
+    Name(STORE, "SQLTrackerStore.stream_events", ("self", "tracker")),
+    Name(STORE, "SQLTrackerStore.session_scope", ("self",)),
+    Name(STORE, "SQLTrackerStore.SQLEvent"),
+    # What Rasa's own save writes, so that ours writes the same rows (event_row below).
+    Name(
+        STORE,
+        "SQLTrackerStore.save",
+        mentions=("sender_id=", "type_name=", "timestamp=", "intent_name=", "action_name=", "data=json.dumps(data)"),
+    ),
+)
 
 KEPT = 100  # conversations per server (~0.15 MB each): a clinic's patients chatting at once, with room to spare
 # (events stored for the conversation, newest event id, newest timestamp): SQLite reuses the
@@ -71,9 +78,9 @@ class RecentConversations:
         self._entries: OrderedDict[str, Kept] = OrderedDict()
         events = store.SQLEvent.__table__
         self.insert = events.insert()
-        self._signature = (sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id),
-                                     sa.func.max(events.c.timestamp))
-                           .where(events.c.sender_id == sa.bindparam("sender_id")))
+        self._signature = sa.select(
+            sa.func.count(events.c.id), sa.func.max(events.c.id), sa.func.max(events.c.timestamp)
+        ).where(events.c.sender_id == sa.bindparam("sender_id"))
 
     def signature(self, db, sender_id: str) -> Signature:
         count, newest, stamped = db.execute(self._signature, {"sender_id": sender_id}).one()
@@ -99,9 +106,14 @@ class RecentConversations:
 def event_row(sender_id: str, event: Event) -> dict:
     """The row Rasa's SQLTrackerStore.save writes for an event."""
     data = event.as_dict()
-    return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
-            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            "action_name": data.get("name"), "data": json.dumps(data)}
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
 
 
 def current_session(events) -> list[Event]:
@@ -115,7 +127,8 @@ def current_session(events) -> list[Event]:
 def grown_from(tracker: DialogueStateTracker, kept: Kept) -> bool:
     """The tracker starts with the kept events themselves: it was read through here."""
     return len(tracker.events) >= len(kept.events) and all(
-        mine is theirs for mine, theirs in zip(tracker.events, kept.events))
+        mine is theirs for mine, theirs in zip(tracker.events, kept.events)
+    )
 
 
 def recent(store) -> RecentConversations:

@@ -5,6 +5,7 @@ looks up each event's class by walking every subclass of Event, once per event:
 about 8 % of the server's time (py-spy). The classes are all imported at start,
 so each name resolves to the same class for good.
 """
+
 from __future__ import annotations
 
 from clinic.rasa_patches.fit import Name

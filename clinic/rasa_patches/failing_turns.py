@@ -9,6 +9,7 @@ saves anything: the channel tells the patient it did not go through, and the
 same "yes" once the action server is back submits the request (once: the store
 de-duplicates).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -16,10 +17,15 @@ import contextvars
 from clinic.rasa_patches.fit import Name
 
 MUST_RUN = frozenset({"action_submit_booking", "action_submit_callback"})
-REPLACES = (Name("rasa.core.actions.action", "RemoteAction.run", ("self", "output_channel", "nlg", "tracker", "domain")),
-            Name("rasa.core.processor", "MessageProcessor._run_action",
-                 ("self", "action", "tracker", "output_channel", "nlg", "prediction"),
-                 mentions=("except Exception:", "events = []")))  # Rasa's "log it and carry on"
+REPLACES = (
+    Name("rasa.core.actions.action", "RemoteAction.run", ("self", "output_channel", "nlg", "tracker", "domain")),
+    Name(
+        "rasa.core.processor",
+        "MessageProcessor._run_action",
+        ("self", "action", "tracker", "output_channel", "nlg", "prediction"),
+        mentions=("except Exception:", "events = []"),
+    ),
+)  # Rasa's "log it and carry on"
 RELIES_ON = ()
 
 # The failure of a must-run action in the turn being processed (Rasa's handler swallows the error itself).

@@ -4,6 +4,7 @@ Each patch lists the Rasa names it replaces or relies on. A name that has moved,
 lost a parameter or (for a name we add) appeared in Rasa itself means the patch
 no longer does what its module says, so the assistant must not start with it.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -8,17 +8,23 @@ targets, with dask's own rules: a node gets its dependencies' results, a name
 that is no node's is passed as it is, and a RuntimeError becomes Rasa's
 GraphRunError.
 """
+
 from __future__ import annotations
 
 from clinic.rasa_patches.fit import Name
 
 RUNNER = "rasa.engine.runner.dask"
 REPLACES = (Name(RUNNER, "DaskGraphRunner.run", ("self", "inputs", "targets")),)
-RELIES_ON = (Name(RUNNER, "DaskGraphRunner.__init__", ("self", "graph_schema", "model_storage", "execution_context",
-                                                        "hooks"), mentions=("self._graph_schema =",
-                                                                            "self._instantiated_nodes")),
-             Name("rasa.engine.graph", "GraphSchema.minimal_graph_schema", ("self", "targets")),
-             Name("rasa.engine.exceptions", "GraphRunError"))
+RELIES_ON = (
+    Name(
+        RUNNER,
+        "DaskGraphRunner.__init__",
+        ("self", "graph_schema", "model_storage", "execution_context", "hooks"),
+        mentions=("self._graph_schema =", "self._instantiated_nodes"),
+    ),
+    Name("rasa.engine.graph", "GraphSchema.minimal_graph_schema", ("self", "targets")),
+    Name("rasa.engine.exceptions", "GraphRunError"),
+)
 
 
 def apply() -> None:
@@ -32,8 +38,9 @@ def apply() -> None:
         steps = graph_plan(self, tuple(targets))
         inputs = inputs or {}
         if any(name in self._graph_schema.nodes for name in inputs) or any(
-                isinstance(value, str) and (value in inputs or any(value == step[0] for step in steps))
-                for value in inputs.values()):
+            isinstance(value, str) and (value in inputs or any(value == step[0] for step in steps))
+            for value in inputs.values()
+        ):
             return dask_run(self, inputs, targets)  # unusual inputs: Rasa's own run, its own errors
         results = {name: (name, value) for name, value in inputs.items()}
         try:
@@ -61,6 +68,7 @@ def graph_plan(runner, targets: tuple) -> list:
 
         for name in schema.nodes:
             place(name)
-        plans[targets] = [(name, runner._instantiated_nodes[name], list(schema.nodes[name].needs.values()))
-                          for name in order]
+        plans[targets] = [
+            (name, runner._instantiated_nodes[name], list(schema.nodes[name].needs.values())) for name in order
+        ]
     return plans[targets]

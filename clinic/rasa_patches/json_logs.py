@@ -4,6 +4,7 @@ Replaces rasa.utils.io.configure_colored_logging, only when the server is starte
 with --logging-config-file: Rasa would otherwise put its coloured handler over
 the file's.
 """
+
 from __future__ import annotations
 
 from clinic.rasa_patches.fit import Name

@@ -12,15 +12,21 @@ conversation stays as it was, and the next message after the database returns
 carries on. Connections are checked before use, so the first message after a
 restart does not fail on a connection the restart closed.
 """
+
 from __future__ import annotations
 
 from clinic.rasa_patches.fit import Name
 
-REPLACES = (Name("rasa.core.agent", "FailSafeTrackerStore",
-                 ("tracker_store", "on_tracker_store_error", "fallback_tracker_store")),
-            Name("rasa.core.tracker_store", "create_engine_kwargs", ("url",)))
-RELIES_ON = (Name("rasa.core.agent", "Agent._create_tracker_store", mentions=("FailSafeTrackerStore(",)),
-             Name("rasa.core.tracker_store", "SQLTrackerStore.__init__", mentions=("create_engine_kwargs(",)))
+REPLACES = (
+    Name(
+        "rasa.core.agent", "FailSafeTrackerStore", ("tracker_store", "on_tracker_store_error", "fallback_tracker_store")
+    ),
+    Name("rasa.core.tracker_store", "create_engine_kwargs", ("url",)),
+)
+RELIES_ON = (
+    Name("rasa.core.agent", "Agent._create_tracker_store", mentions=("FailSafeTrackerStore(",)),
+    Name("rasa.core.tracker_store", "SQLTrackerStore.__init__", mentions=("create_engine_kwargs(",)),
+)
 
 
 def apply() -> None:

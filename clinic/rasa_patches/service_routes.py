@@ -4,6 +4,7 @@ Wraps rasa.server.create_app. sanic-jwt lets a bad token (e.g. alg=none) escape
 as a 500 with a traceback; here it gets a 401 and one log line. The readiness
 check says a model is loaded and the conversation and lock stores answer.
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,8 +18,22 @@ from clinic.rasa_patches.fit import Name
 
 logger = logging.getLogger(__name__)
 
-REPLACES = (Name("rasa.server", "create_app", ("agent", "cors_origins", "auth_token", "response_timeout", "jwt_secret",
-                                                "jwt_private_key", "jwt_method", "endpoints")),)
+REPLACES = (
+    Name(
+        "rasa.server",
+        "create_app",
+        (
+            "agent",
+            "cors_origins",
+            "auth_token",
+            "response_timeout",
+            "jwt_secret",
+            "jwt_private_key",
+            "jwt_method",
+            "endpoints",
+        ),
+    ),
+)
 RELIES_ON = (Name("rasa.core.run", "configure_app", mentions=("server.create_app(",)),)
 
 
@@ -41,11 +56,13 @@ def refusing_forged_tokens(create_app):
 
         metrics.add_service_routes(app, "rasa", readiness_checks(app))
         return app
+
     return create
 
 
 def readiness_checks(app) -> dict:
     """Ready = a model is loaded and the conversation and lock stores answer."""
+
     def model():
         agent = app.ctx.agent
         if agent is None or not agent.is_ready():
@@ -55,6 +72,7 @@ def readiness_checks(app) -> dict:
         store = app.ctx.agent.tracker_store
         if hasattr(store, "session_scope"):  # the SQL tracker store
             from sqlalchemy import text
+
             with store.session_scope() as session:
                 session.execute(text("select 1"))
 

@@ -6,6 +6,7 @@ through copy.copy's generic protocol: a twentieth of the server's time (py-spy).
 Slots are plain objects, so a new one with the same attributes is what copy.copy
 makes.
 """
+
 from __future__ import annotations
 
 from clinic.rasa_patches.fit import Name

@@ -9,6 +9,7 @@ want the monitoring token instead (clinic/metrics.py), which lets no one call an
 action. Without a secret the server only agrees to listen on loopback.
 It binds to `CLINIC_BIND_ADDRESS`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,6 +62,7 @@ def clinic_database_answers() -> None:
     from sqlalchemy import text
 
     from actions.booking_handoff import clinic_store
+
     with clinic_store().engine.connect() as db:
         db.execute(text("select 1"))
 
@@ -72,8 +74,10 @@ def main() -> None:
     logs.configure("actions")
     host, secret = bind_address(), os.environ.get("CLINIC_ACTION_SERVER_SECRET") or None
     if not secret and not is_loopback(host):
-        raise SystemExit(f"error: the action server would listen on {host} with no caller check; "
-                         "set CLINIC_ACTION_SERVER_SECRET (and the same in the Rasa server's environment)")
+        raise SystemExit(
+            f"error: the action server would listen on {host} with no caller check; "
+            "set CLINIC_ACTION_SERVER_SECRET (and the same in the Rasa server's environment)"
+        )
     action_server(secret).run(host=host, port=args.port, access_log=False, workers=1)
 
 

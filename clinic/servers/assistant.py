@@ -13,6 +13,7 @@ are checked against the installed Rasa and applied at start.
 alone on a patient's address is believed (`trust_only_nginx`).
 Any other argument is passed to `rasa run` as it is.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,7 +33,7 @@ def rasa_arguments(arguments: list[str], environ=None) -> list[str]:
     if "--replica" in arguments:
         at = arguments.index("--replica")
         replica = int(arguments.pop(at + 1))
-        arguments[at:at + 1] = ["--port", str(int(environ.get("CLINIC_RASA_FIRST_PORT") or 5005) + replica)]
+        arguments[at : at + 1] = ["--port", str(int(environ.get("CLINIC_RASA_FIRST_PORT") or 5005) + replica)]
     argv = ["rasa", "run", *arguments, "--interface", bind_address(environ)]
     secret = environ.get("CLINIC_API_JWT_SECRET")
     if secret:  # the API (model reload, status) needs a signed token; without a secret it stays off

@@ -4,6 +4,7 @@ A clinic that puts the assistant behind its own proxy on another host sets it
 explicitly (e.g. the host's private address); nothing listens on every
 interface by accident.
 """
+
 from __future__ import annotations
 
 import ipaddress

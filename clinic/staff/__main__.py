@@ -1,15 +1,16 @@
 """Staff console commands.
 
-    python -m clinic.staff serve [--port 8001]                 the console
-    python -m clinic.staff add-account NAME [--role trainer|admin]  asks for the password twice
-    python -m clinic.staff disable-account NAME                no password opens it; its sessions end
-    python -m clinic.staff enable-account NAME                 opens again with its old password
-    python -m clinic.staff reset-password NAME                 asks for the new password twice
-    python -m clinic.staff set-role NAME staff|trainer|admin   takes effect at the account's next page
-    python -m clinic.staff lift-waits [--account NAME] [--address IP]   forgets failed logins
-    python -m clinic.staff retention [--days 365]             deletes older conversations, requests, reviews, log lines
-    python -m clinic.staff has-accounts                        exit status 0 if any account exists
+python -m clinic.staff serve [--port 8001]                 the console
+python -m clinic.staff add-account NAME [--role trainer|admin]  asks for the password twice
+python -m clinic.staff disable-account NAME                no password opens it; its sessions end
+python -m clinic.staff enable-account NAME                 opens again with its old password
+python -m clinic.staff reset-password NAME                 asks for the new password twice
+python -m clinic.staff set-role NAME staff|trainer|admin   takes effect at the account's next page
+python -m clinic.staff lift-waits [--account NAME] [--address IP]   forgets failed logins
+python -m clinic.staff retention [--days 365]             deletes older conversations, requests, reviews, log lines
+python -m clinic.staff has-accounts                        exit status 0 if any account exists
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,13 +20,13 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from clinic import log_retention
+from clinic.db.migrate import SchemaBehind
 from clinic.servers.binding import bind_address
 from clinic.staff.accounts import ROLES, AccountError, StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.reviews import ConversationReviews
 from clinic.staff.summaries import ConversationSummaries
-from clinic.db.migrate import SchemaBehind
 from clinic.store import ClinicStore
 
 
@@ -88,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", choices=ROLES, default="staff")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     verbs.add_parser("has-accounts", help="exit 0 if any staff account exists (used by `make run`)")
-    for verb, what in (("disable-account", "no password opens the account; its sessions end now"),
-                       ("enable-account", "a disabled account opens again with its old password")):
+    for verb, what in (
+        ("disable-account", "no password opens the account; its sessions end now"),
+        ("enable-account", "a disabled account opens again with its old password"),
+    ):
         verbs.add_parser(verb, help=what).add_argument("username")
     reset = verbs.add_parser("reset-password", help="a new password for an account; its sessions end")
     reset.add_argument("username")
@@ -100,8 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     waits = verbs.add_parser("lift-waits", help="forget the failed logins of an account or from an address")
     waits.add_argument("--account", dest="username")
     waits.add_argument("--address")
-    keep = verbs.add_parser("retention", help="delete conversations, requests, reviews and log lines older than "
-                                              "a number of days (logs in CLINIC_LOG_DIR)")
+    keep = verbs.add_parser(
+        "retention",
+        help="delete conversations, requests, reviews and log lines older than "
+        "a number of days (logs in CLINIC_LOG_DIR)",
+    )
     keep.add_argument("--days", type=int, default=int(os.environ.get("CLINIC_RETENTION_DAYS", 365)))
     args = parser.parse_args(argv)
     try:
@@ -113,9 +119,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args) -> int:
     if args.verb == "serve":
-        from clinic.staff.app import staff_console
-
         from clinic import logs
+        from clinic.staff.app import staff_console
 
         logs.configure("staff_console")
         print(f"Staff console on http://{args.host}:{args.port}/", flush=True)
@@ -144,17 +149,24 @@ def run(args) -> int:
         reviews = ConversationReviews(store.engine).delete_older_than(cutoff)
         log_directories = log_retention.log_directories()
         log_lines = log_retention.forget_older_than(cutoff, log_directories)
-        print(f"Deleted {_many(conversations, 'conversation')} older than {args.days} days "
-              f"(last message before {cutoff:%Y-%m-%d %H:%M} UTC), and of the clinic's records last changed "
-              f"before then {_many(requests['booking'], 'booking request')}, "
-              f"{_many(requests['callback'], 'callback request')}, {_many(requests['alert'], 'safety alert')} "
-              f"and {_many(reviews, 'review')} (with their notes).")
-        print(f"Deleted {_many(log_lines, 'log line')} written before then from the clinic's logs in "
-              f"{', '.join(map(str, log_directories))}." if log_directories
-              else "Found no folder of logs to trim (CLINIC_LOG_DIR).")
+        print(
+            f"Deleted {_many(conversations, 'conversation')} older than {args.days} days "
+            f"(last message before {cutoff:%Y-%m-%d %H:%M} UTC), and of the clinic's records last changed "
+            f"before then {_many(requests['booking'], 'booking request')}, "
+            f"{_many(requests['callback'], 'callback request')}, {_many(requests['alert'], 'safety alert')} "
+            f"and {_many(reviews, 'review')} (with their notes)."
+        )
+        print(
+            f"Deleted {_many(log_lines, 'log line')} written before then from the clinic's logs in "
+            f"{', '.join(map(str, log_directories))}."
+            if log_directories
+            else "Found no folder of logs to trim (CLINIC_LOG_DIR)."
+        )
         if requests["unsent"]:
-            print(f"Kept {_many(requests['unsent'], 'request')} whose email or webhook to the clinic is not sent "
-                  "yet; they go at the next run after it is.")
+            print(
+                f"Kept {_many(requests['unsent'], 'request')} whose email or webhook to the clinic is not sent "
+                "yet; they go at the next run after it is."
+            )
     return 0
 
 

@@ -17,6 +17,7 @@ back with `enable`), reset a password, and lift an address's or an account's
 login waits (`python -m clinic.staff ...`); each ends the account's sessions
 where it should and is audited by the command.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,12 +64,13 @@ def backoff(failures: int) -> timedelta:
     if failures < FREE_FAILURES:
         return timedelta(0)
     doublings = min(failures - FREE_FAILURES, 16)  # far past the longest wait already, and no overflow
-    return min(FIRST_WAIT * 2 ** doublings, LONGEST_WAIT)
+    return min(FIRST_WAIT * 2**doublings, LONGEST_WAIT)
 
 
 @dataclass(frozen=True)
 class EndedSession:
     """A session that timed out: whose it was, its CSRF token, and why ("idle" or "lifetime")."""
+
     username: str
     csrf_token: str
     why: str
@@ -91,8 +93,9 @@ class StaffSession:
 
 
 class StaffAccounts:
-    def __init__(self, engine: Engine, idle_timeout: timedelta = timedelta(minutes=30),
-                 lifetime: timedelta = timedelta(hours=12)):
+    def __init__(
+        self, engine: Engine, idle_timeout: timedelta = timedelta(minutes=30), lifetime: timedelta = timedelta(hours=12)
+    ):
         self.engine = engine
         self.idle_timeout = idle_timeout
         self.lifetime = lifetime
@@ -107,8 +110,11 @@ class StaffAccounts:
             raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
         try:
             with self.engine.begin() as db:
-                db.execute(insert(accounts_table).values(
-                    username=username, password_hash=hasher.hash(password), role=role, created_at=now()))
+                db.execute(
+                    insert(accounts_table).values(
+                        username=username, password_hash=hasher.hash(password), role=role, created_at=now()
+                    )
+                )
         except IntegrityError:
             raise AccountError(f"an account '{username}' already exists") from None
 
@@ -118,22 +124,33 @@ class StaffAccounts:
 
     def exists(self, username: str) -> bool:
         with self.engine.connect() as db:
-            return db.execute(select(accounts_table.c.id)
-                              .where(accounts_table.c.username == username.strip().lower())).first() is not None
+            return (
+                db.execute(
+                    select(accounts_table.c.id).where(accounts_table.c.username == username.strip().lower())
+                ).first()
+                is not None
+            )
 
     def disabled(self) -> list[str]:
         with self.engine.connect() as db:
-            return list(db.execute(select(accounts_table.c.username)
-                                   .where(accounts_table.c.password_hash.startswith(DISABLED))
-                                   .order_by(accounts_table.c.username)).scalars())
+            return list(
+                db.execute(
+                    select(accounts_table.c.username)
+                    .where(accounts_table.c.password_hash.startswith(DISABLED))
+                    .order_by(accounts_table.c.username)
+                ).scalars()
+            )
 
     def disable(self, username: str) -> None:
         """No password opens the account any more, and its open sessions end now."""
         with self.engine.begin() as db:
             account = self._account(db, username)
             if not account.password_hash.startswith(DISABLED):
-                db.execute(update(accounts_table).where(accounts_table.c.id == account.id)
-                           .values(password_hash=DISABLED + account.password_hash))
+                db.execute(
+                    update(accounts_table)
+                    .where(accounts_table.c.id == account.id)
+                    .values(password_hash=DISABLED + account.password_hash)
+                )
             db.execute(delete(sessions_table).where(sessions_table.c.username == account.username))
 
     def set_role(self, username: str, role: str) -> str:
@@ -149,8 +166,11 @@ class StaffAccounts:
         """A disabled account opens again with the password it had."""
         with self.engine.begin() as db:
             account = self._account(db, username)
-            db.execute(update(accounts_table).where(accounts_table.c.id == account.id)
-                       .values(password_hash=account.password_hash.lstrip(DISABLED)))
+            db.execute(
+                update(accounts_table)
+                .where(accounts_table.c.id == account.id)
+                .values(password_hash=account.password_hash.lstrip(DISABLED))
+            )
 
     def reset_password(self, username: str, password: str) -> None:
         """A new password (the account is enabled again); every session of the old one ends."""
@@ -158,8 +178,11 @@ class StaffAccounts:
             raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
         with self.engine.begin() as db:
             account = self._account(db, username)
-            db.execute(update(accounts_table).where(accounts_table.c.id == account.id)
-                       .values(password_hash=hasher.hash(password)))
+            db.execute(
+                update(accounts_table)
+                .where(accounts_table.c.id == account.id)
+                .values(password_hash=hasher.hash(password))
+            )
             db.execute(delete(sessions_table).where(sessions_table.c.username == account.username))
 
     def lift_waits(self, username: str | None = None, address: str | None = None) -> int:
@@ -178,8 +201,9 @@ class StaffAccounts:
 
     @staticmethod
     def _account(db, username: str):
-        account = db.execute(select(accounts_table)
-                             .where(accounts_table.c.username == username.strip().lower())).first()
+        account = db.execute(
+            select(accounts_table).where(accounts_table.c.username == username.strip().lower())
+        ).first()
         if account is None:
             raise AccountError(f"there is no account '{username.strip().lower()}'")
         return account
@@ -196,27 +220,40 @@ class StaffAccounts:
             except (VerificationError, InvalidHashError):
                 valid = False
             if not valid:  # the username only if it is an account: never a string an attacker chose
-                db.execute(insert(login_failures_table).values(
-                    username=account.username if account else "", address=address[:64], at=now()))
+                db.execute(
+                    insert(login_failures_table).values(
+                        username=account.username if account else "", address=address[:64], at=now()
+                    )
+                )
                 return None
             if hasher.check_needs_rehash(account.password_hash):
-                db.execute(update(accounts_table).where(accounts_table.c.id == account.id)
-                           .values(password_hash=hasher.hash(password)))
+                db.execute(
+                    update(accounts_table)
+                    .where(accounts_table.c.id == account.id)
+                    .values(password_hash=hasher.hash(password))
+                )
             # Idle longer than a lifetime, a session has ended either way (it began before its last
             # activity); until then a timed-out one is kept, for its owner's late form.
             db.execute(delete(sessions_table).where(sessions_table.c.last_seen_at < now() - self.lifetime))
             token = secrets.token_urlsafe(32)
-            db.execute(insert(sessions_table).values(
-                token_hash=_digest(token), username=username, csrf_token=secrets.token_urlsafe(32),
-                created_at=now(), last_seen_at=now()))
+            db.execute(
+                insert(sessions_table).values(
+                    token_hash=_digest(token),
+                    username=username,
+                    csrf_token=secrets.token_urlsafe(32),
+                    created_at=now(),
+                    last_seen_at=now(),
+                )
+            )
             return token
 
     @staticmethod
     def _check_backoff(db, address: str) -> None:
         failures, latest = db.execute(
-            select(func.count(), func.max(login_failures_table.c.at))
-            .where(login_failures_table.c.address == address[:64],
-                   login_failures_table.c.at > now() - THROTTLE_WINDOW)).one()
+            select(func.count(), func.max(login_failures_table.c.at)).where(
+                login_failures_table.c.address == address[:64], login_failures_table.c.at > now() - THROTTLE_WINDOW
+            )
+        ).one()
         if not failures:
             return
         wait = _aware(latest) + backoff(failures) - now()
@@ -233,8 +270,11 @@ class StaffAccounts:
             if row is None or self._why_ended(row):
                 return None
             if renew:
-                db.execute(update(sessions_table).where(sessions_table.c.token_hash == row.token_hash)
-                           .values(last_seen_at=now()))
+                db.execute(
+                    update(sessions_table)
+                    .where(sessions_table.c.token_hash == row.token_hash)
+                    .values(last_seen_at=now())
+                )
             return StaffSession(row.username, row.role, row.csrf_token)
 
     def ended(self, token: str | None) -> EndedSession | None:
@@ -248,9 +288,11 @@ class StaffAccounts:
 
     @staticmethod
     def _row(db, token: str):
-        return db.execute(select(sessions_table, accounts_table.c.role)
-                          .join(accounts_table, accounts_table.c.username == sessions_table.c.username)
-                          .where(sessions_table.c.token_hash == _digest(token))).first()
+        return db.execute(
+            select(sessions_table, accounts_table.c.role)
+            .join(accounts_table, accounts_table.c.username == sessions_table.c.username)
+            .where(sessions_table.c.token_hash == _digest(token))
+        ).first()
 
     def _why_ended(self, row) -> str | None:
         if now() - _aware(row.created_at) > self.lifetime:

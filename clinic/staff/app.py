@@ -1,7 +1,8 @@
 """The staff console app (Sanic, its own port; not the patient-facing server).
 
-    python -m clinic.staff serve [--port 8001]
+python -m clinic.staff serve [--port 8001]
 """
+
 from __future__ import annotations
 
 import os
@@ -14,11 +15,9 @@ from sqlalchemy import text
 
 from clinic import PROJECT_ROOT, metrics
 from clinic.prod.topology import run_dir
-
 from clinic.staff.accounts import StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.clock import local
-from clinic.staff.words import PlainWords
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.pages import add_pages
@@ -26,6 +25,7 @@ from clinic.staff.reviews import ConversationReviews
 from clinic.staff.summaries import ConversationSummaries
 from clinic.staff.training import TrainAndLoad
 from clinic.staff.web import HERE, Console, add_security_and_login, open_to_all, path_segment
+from clinic.staff.words import PlainWords
 from clinic.store import ClinicStore
 
 
@@ -34,8 +34,11 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
     idle = timedelta(minutes=int(os.environ.get("CLINIC_STAFF_IDLE_MINUTES", "30")))
     lifetime = timedelta(hours=int(os.environ.get("CLINIC_STAFF_SESSION_HOURS", "12")))  # then a log-in again
     console = Console(
-        store=store, accounts=StaffAccounts(store.engine, idle, lifetime), audit=AuditLog(store.engine),
-        reviews=ConversationReviews(store.engine), ignored=IgnoredQuestions(store.engine),
+        store=store,
+        accounts=StaffAccounts(store.engine, idle, lifetime),
+        audit=AuditLog(store.engine),
+        reviews=ConversationReviews(store.engine),
+        ignored=IgnoredQuestions(store.engine),
         tracker=(tracker := TrackerStoreReader(tracker_db_url)),
         summaries=ConversationSummaries(store.engine, tracker),
         knowledge_root=(root := Path(os.environ.get("CLINIC_KNOWLEDGE_ROOT") or PROJECT_ROOT)),

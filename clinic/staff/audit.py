@@ -1,4 +1,5 @@
 """The audit log: who logged in, viewed a transcript, revealed details or exported."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,9 +8,9 @@ from datetime import date, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
+from clinic.db.tables import audit_table
 from clinic.staff.clock import day_bounds
 from clinic.staff.paging import Page, page_of
-from clinic.db.tables import audit_table
 from clinic.store import now
 
 
@@ -26,25 +27,40 @@ class AuditLog:
 
     def record(self, username: str, action: str, target: str | None = None, address: str | None = None) -> None:
         with self.engine.begin() as db:
-            db.execute(insert(audit_table).values(at=now(), username=username, action=action,
-                                                  target=target, address=address))
+            db.execute(
+                insert(audit_table).values(at=now(), username=username, action=action, target=target, address=address)
+            )
 
     def record_once(self, username: str, action: str, address: str, within: timedelta) -> None:
         """Records unless this address already has this action in the log within `within`:
         an attacker retrying all day costs one row per window, not one per try."""
         with self.engine.begin() as db:
-            recorded = db.execute(select(audit_table.c.id).where(
-                audit_table.c.action == action, audit_table.c.address == address,
-                audit_table.c.at > now() - within).limit(1)).first()
+            recorded = db.execute(
+                select(audit_table.c.id)
+                .where(
+                    audit_table.c.action == action, audit_table.c.address == address, audit_table.c.at > now() - within
+                )
+                .limit(1)
+            ).first()
             if recorded is None:
                 db.execute(insert(audit_table).values(at=now(), username=username, action=action, address=address))
 
     def recently(self, username: str, action: str, target: str, within: timedelta) -> bool:
         """Whether `username` did `action` on `target` within `within` (a reveal still in force)."""
         with self.engine.connect() as db:
-            return db.execute(select(audit_table.c.id).where(
-                audit_table.c.username == username, audit_table.c.action == action, audit_table.c.target == target,
-                audit_table.c.at > now() - within).limit(1)).first() is not None
+            return (
+                db.execute(
+                    select(audit_table.c.id)
+                    .where(
+                        audit_table.c.username == username,
+                        audit_table.c.action == action,
+                        audit_table.c.target == target,
+                        audit_table.c.at > now() - within,
+                    )
+                    .limit(1)
+                ).first()
+                is not None
+            )
 
     def entries(self, limit: int = 500) -> list:
         return self.page(size=limit).items

@@ -1,6 +1,7 @@
 """Times on the console's pages in the clinic's own time zone (`CLINIC_TIME_ZONE`, an IANA
 name such as America/Chicago; UTC until the clinic sets it). Stored times stay UTC; a day
 (date filters, the front page's "today" and its per-day chart) is the clinic's calendar day."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ def clinic_zone() -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SystemExit(f"error: CLINIC_TIME_ZONE={name!r} is not a time zone name (e.g. America/Chicago)")
+        raise SystemExit(f"error: CLINIC_TIME_ZONE={name!r} is not a time zone name (e.g. America/Chicago)") from None
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -7,6 +7,7 @@ imports Rasa. SQLite `rasa.db` by default; CLINIC_TRACKER_DB_URL for PostgreSQL.
 The store can hold years of conversations: list pages pick them from a summary
 (clinic.staff.summaries) and read the events of their own conversations only.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,17 @@ from itertools import islice
 from typing import Iterable, Iterator
 
 from sqlalchemy import (
-    Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, func, select,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    func,
+    select,
 )
 
 from clinic import PROJECT_ROOT, names
@@ -41,7 +52,8 @@ FLAGS = {
 }
 
 events_table = Table(
-    "events", MetaData(),
+    "events",
+    MetaData(),
     Column("id", Integer, primary_key=True),
     Column("sender_id", String(255)),
     Column("type_name", String(255)),
@@ -55,6 +67,7 @@ events_table = Table(
 @dataclass
 class Turn:
     """One message: who said it, what, and for patient turns what the assistant understood."""
+
     speaker: str  # "patient" or "assistant"
     text: str
     at: datetime
@@ -103,76 +116,106 @@ def _timestamp(value: float) -> datetime:
 
 def build_conversation(conversation_id: str, rows) -> Conversation:
     """Folds a conversation's event rows, in order, into what staff need to see."""
-    conversation = None
-    pending: Turn | None = None  # the last patient turn, waiting for the reply that shows if it was answered
-    submitted = None  # "booking" or "callback" after the action that stores a request
-    in_form = False  # a form (booking, callback) is asking its questions
+    fold = None
     for row in rows:
-        data = json.loads(row.data)
         at = _timestamp(row.timestamp)
-        if conversation is None:
-            conversation = Conversation(conversation_id, at, at)
-        conversation.last_at = at
-        kind = data.get("event")
-        if kind == "user" and (data.get("text") or "").startswith("/"):
-            continue  # a widget payload such as the hidden "/greet", not the patient's words
-        if kind == "user":
-            parse = data.get("parse_data") or {}
-            intent = (parse.get("intent") or {})
-            selectors = parse.get("response_selector") or {}
-            selected = (selectors.get("faq") or selectors.get("default") or {}).get("response") or {}
-            pending = Turn("patient", data.get("text") or "", at, intent.get("name"), intent.get("confidence"),
-                           escalated=intent.get("name") == "red_flag" or bool(parse.get("red_flags")),
-                           form_answer=in_form)
-            if intent.get("name") == "faq":
-                pending.answer = selected.get("intent_response_key")
-                pending.answer_confidence = selected.get("confidence")
-                pending.questions = [q.get("topic") for q in parse.get("questions") or []]
-                pending.read_with_topic = parse.get("read_with_topic")
-            if pending.intent:
-                conversation.intents.add(pending.intent)
-            if pending.intent == "out_of_scope":
-                conversation.flags.add("out_of_scope")
-            if pending.intent == "nlu_fallback" and not (pending.escalated or pending.form_answer):
-                pending.unanswered = "fallback"
-            conversation.turns.append(pending)
-        elif kind == "bot":
-            response = (data.get("metadata") or {}).get("utter_action")
-            conversation.turns.append(Turn("assistant", data.get("text") or "", at, response=response))
-            reason = unanswered_reason(response)
-            if pending is not None:
-                pending.answered_with = pending.answered_with or response
-                if pending.escalated or pending.form_answer:
-                    reason = None  # a crisis, a red flag or a form's answer is never a candidate FAQ
-            if reason and pending is not None:
-                pending.unanswered = pending.unanswered or reason
-            if reason:
-                conversation.flags.add("out_of_scope" if reason == "out of scope" else "unanswered")
-        elif kind == "slot":
-            name, value = data.get("name"), data.get("value")
-            if name == names.RED_FLAG_TIER and value:
-                conversation.flags.add("red_flag")
-                conversation.red_flag_tier = most_serious(conversation.red_flag_tier, value)
-                if value == "crisis":
-                    conversation.flags.add("crisis")
-            elif name == names.REQUEST_REFERENCE and value and submitted:
-                conversation.references.append(value)
-                conversation.flags.add(submitted)  # only a stored request counts, not a failed attempt
-            elif name == names.PATIENT_NAME and value:
-                conversation.names_given.add(str(value))
-            elif name == names.TOPIC and pending is not None:
-                pending.topic = value
-        elif kind == "active_loop":
-            in_form = bool(data.get("name"))
-        elif kind == "action":
-            submitted = SUBMIT_ACTIONS.get(data.get("name"), submitted)
-            if (data.get("name") == "action_default_fallback" and pending is not None
-                    and not (pending.escalated or pending.form_answer)):
-                pending.unanswered = pending.unanswered or "fallback"
-                conversation.flags.add("unanswered")
-    if conversation and any(t.unanswered == "fallback" for t in conversation.turns):
+        fold = fold or ConversationFold(Conversation(conversation_id, at, at))
+        fold.add(json.loads(row.data), at)
+    if fold is None:
+        return None
+    conversation = fold.conversation
+    if any(t.unanswered == "fallback" for t in conversation.turns):
         conversation.flags.add("unanswered")
     return conversation
+
+
+class ConversationFold:
+    """The reading of one conversation, event by event."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        self.pending: Turn | None = None  # the last patient turn, waiting for the reply that shows if it was answered
+        self.submitted = None  # "booking" or "callback" after the action that stores a request
+        self.in_form = False  # a form (booking, callback) is asking its questions
+
+    def add(self, data: dict, at: datetime) -> None:
+        self.conversation.last_at = at
+        kind = data.get("event")
+        if kind == "user" and not (data.get("text") or "").startswith("/"):  # "/greet": a widget payload
+            self.patient(data, at)
+        elif kind == "bot":
+            self.assistant(data, at)
+        elif kind == "slot":
+            self.slot(data.get("name"), data.get("value"))
+        elif kind == "active_loop":
+            self.in_form = bool(data.get("name"))
+        elif kind == "action":
+            self.action(data.get("name"))
+
+    def patient(self, data: dict, at: datetime) -> None:
+        conversation = self.conversation
+        parse = data.get("parse_data") or {}
+        intent = parse.get("intent") or {}
+        selectors = parse.get("response_selector") or {}
+        selected = (selectors.get("faq") or selectors.get("default") or {}).get("response") or {}
+        pending = self.pending = Turn(
+            "patient",
+            data.get("text") or "",
+            at,
+            intent.get("name"),
+            intent.get("confidence"),
+            escalated=intent.get("name") == "red_flag" or bool(parse.get("red_flags")),
+            form_answer=self.in_form,
+        )
+        if intent.get("name") == "faq":
+            pending.answer = selected.get("intent_response_key")
+            pending.answer_confidence = selected.get("confidence")
+            pending.questions = [q.get("topic") for q in parse.get("questions") or []]
+            pending.read_with_topic = parse.get("read_with_topic")
+        if pending.intent:
+            conversation.intents.add(pending.intent)
+        if pending.intent == "out_of_scope":
+            conversation.flags.add("out_of_scope")
+        if pending.intent == "nlu_fallback" and not (pending.escalated or pending.form_answer):
+            pending.unanswered = "fallback"
+        conversation.turns.append(pending)
+
+    def assistant(self, data: dict, at: datetime) -> None:
+        pending = self.pending
+        response = (data.get("metadata") or {}).get("utter_action")
+        self.conversation.turns.append(Turn("assistant", data.get("text") or "", at, response=response))
+        reason = unanswered_reason(response)
+        if pending is not None:
+            pending.answered_with = pending.answered_with or response
+            if pending.escalated or pending.form_answer:
+                reason = None  # a crisis, a red flag or a form's answer is never a candidate FAQ
+        if reason and pending is not None:
+            pending.unanswered = pending.unanswered or reason
+        if reason:
+            self.conversation.flags.add("out_of_scope" if reason == "out of scope" else "unanswered")
+
+    def slot(self, name: str | None, value) -> None:
+        conversation = self.conversation
+        if name == names.RED_FLAG_TIER and value:
+            conversation.flags.add("red_flag")
+            conversation.red_flag_tier = most_serious(conversation.red_flag_tier, value)
+            if value == "crisis":
+                conversation.flags.add("crisis")
+        elif name == names.REQUEST_REFERENCE and value and self.submitted:
+            conversation.references.append(value)
+            conversation.flags.add(self.submitted)  # only a stored request counts, not a failed attempt
+        elif name == names.PATIENT_NAME and value:
+            conversation.names_given.add(str(value))
+        elif name == names.TOPIC and self.pending is not None:
+            self.pending.topic = value
+
+    def action(self, name: str | None) -> None:
+        self.submitted = SUBMIT_ACTIONS.get(name, self.submitted)
+        pending = self.pending
+        if name == "action_default_fallback" and pending is not None:
+            if not (pending.escalated or pending.form_answer):
+                pending.unanswered = pending.unanswered or "fallback"
+                self.conversation.flags.add("unanswered")
 
 
 def unanswered_reason(response: str | None) -> str | None:
@@ -188,6 +231,7 @@ def unanswered_reason(response: str | None) -> str | None:
 @dataclass(frozen=True)
 class ConversationFilter:
     """What a list of conversations is narrowed to (clinic.staff.summaries applies it)."""
+
     since: date | None = None  # activity on or after this day
     until: date | None = None  # ... on or before this day
     flag: str | None = None
@@ -209,8 +253,11 @@ class TrackerStoreReader:
             return list(db.execute(query))
 
     def _rows(self, conversation_ids: list[str]):
-        query = (select(events_table.c.sender_id, events_table.c.timestamp, events_table.c.data)
-                 .where(events_table.c.sender_id.in_(conversation_ids)).order_by(events_table.c.id))
+        query = (
+            select(events_table.c.sender_id, events_table.c.timestamp, events_table.c.data)
+            .where(events_table.c.sender_id.in_(conversation_ids))
+            .order_by(events_table.c.id)
+        )
         return self._run(query)
 
     def built(self, conversation_ids: Iterable[str]) -> Iterator[Conversation]:
@@ -228,8 +275,7 @@ class TrackerStoreReader:
     def conversations(self) -> list[Conversation]:
         """Every conversation, latest activity first (small stores and tests; pages read the summary)."""
         e = events_table.c
-        latest_first = (select(e.sender_id).group_by(e.sender_id)
-                        .order_by(func.max(e.timestamp).desc(), e.sender_id))
+        latest_first = select(e.sender_id).group_by(e.sender_id).order_by(func.max(e.timestamp).desc(), e.sender_id)
         return list(self.built(row.sender_id for row in self._run(latest_first)))
 
     def conversation(self, conversation_id: str) -> Conversation | None:
@@ -241,9 +287,12 @@ class TrackerStoreReader:
         with self.engine.begin() as db:
             if not self.engine.dialect.has_table(db, "events"):
                 return 0
-            stale = (select(events_table.c.sender_id).group_by(events_table.c.sender_id)
-                     .having(func.max(events_table.c.timestamp) < cutoff.timestamp()))
+            stale = (
+                select(events_table.c.sender_id)
+                .group_by(events_table.c.sender_id)
+                .having(func.max(events_table.c.timestamp) < cutoff.timestamp())
+            )
             ids = list(db.execute(stale).scalars())
             for start in range(0, len(ids), 500):
-                db.execute(delete(events_table).where(events_table.c.sender_id.in_(ids[start:start + 500])))
+                db.execute(delete(events_table).where(events_table.c.sender_id.in_(ids[start : start + 500])))
             return len(ids)

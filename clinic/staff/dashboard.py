@@ -1,4 +1,5 @@
 """The figures of the console's front page, and SVG bar charts of them (no CDN, no JS)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -27,8 +28,10 @@ def bar_chart(points: list[tuple[str, int]], width: int = 640, height: int = 160
         return []
     top = max(value for _, value in points) or 1
     slot = width / len(points)
-    return [Bar(label, value, i * slot + slot * 0.15, height - value / top * height, slot * 0.7,
-                value / top * height) for i, (label, value) in enumerate(points)]
+    return [
+        Bar(label, value, i * slot + slot * 0.15, height - value / top * height, slot * 0.7, value / top * height)
+        for i, (label, value) in enumerate(points)
+    ]
 
 
 @dataclass(frozen=True)
@@ -59,5 +62,6 @@ def notification_delivery(store: ClinicStore) -> NotificationDelivery:
     if beat is None:
         return NotificationDelivery(None, True, store.failing_notifications())
     stamp = beat.beat_at if beat.beat_at.tzinfo else beat.beat_at.replace(tzinfo=at.tzinfo)
-    return NotificationDelivery((at - stamp).total_seconds(), beat.is_stale(WORKER_POLL_SECONDS, at),
-                                store.failing_notifications())
+    return NotificationDelivery(
+        (at - stamp).total_seconds(), beat.is_stale(WORKER_POLL_SECONDS, at), store.failing_notifications()
+    )

@@ -3,6 +3,7 @@
 Kept by their masked text, the way the Unanswered page shows them, so the same
 words never come back; a new phrasing of the question is new evidence and shows.
 """
+
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
@@ -10,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 
 from clinic.db.tables import ignored_table
 from clinic.store import now
-
 
 
 def key(question: str) -> str:
@@ -27,8 +27,7 @@ class IgnoredQuestions:
         for question in {key(q) for q in questions if q.strip()}:
             try:
                 with self.engine.begin() as db:
-                    db.execute(ignored_table.insert().values(question=question, ignored_by=username,
-                                                             ignored_at=now()))
+                    db.execute(ignored_table.insert().values(question=question, ignored_by=username, ignored_at=now()))
                 added += 1
             except IntegrityError:  # ignored before (two tabs, two colleagues)
                 pass

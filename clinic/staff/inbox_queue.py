@@ -4,6 +4,7 @@ Filters travel in the page's address (so a saved request brings the
 receptionist back to the same list) and are read only from known values: a
 forged address shows the whole inbox, never an error or another page.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,13 @@ class InboxFilter:
             value = (args.get(name) or "").strip()
             return value if value in allowed else ""
 
-        return cls(status=one("status", STATUSES), kind=one("kind", KINDS), who=one("who", WHO),
-                   search=(args.get("q") or "").strip()[:100], sort=one("sort", SORTS) or "newest")
+        return cls(
+            status=one("status", STATUSES),
+            kind=one("kind", KINDS),
+            who=one("who", WHO),
+            search=(args.get("q") or "").strip()[:100],
+            sort=one("sort", SORTS) or "newest",
+        )
 
     @classmethod
     def from_query(cls, query: str) -> "InboxFilter":
@@ -40,16 +46,26 @@ class InboxFilter:
 
     def query(self) -> str:
         """The filters as an address's query string (without "?")."""
-        pairs = {"status": self.status, "kind": self.kind, "who": self.who, "q": self.search,
-                 "sort": "" if self.sort == "newest" else self.sort}
+        pairs = {
+            "status": self.status,
+            "kind": self.kind,
+            "who": self.who,
+            "q": self.search,
+            "sort": "" if self.sort == "newest" else self.sort,
+        }
         return urlencode({key: value for key, value in pairs.items() if value})
 
     def apply(self, requests: list[ClinicRequest], me: str) -> list[ClinicRequest]:
         """`requests` newest first, as the store gives them."""
-        kept = [r for r in requests
-                if (not self.status or r.status == self.status) and (not self.kind or r.kind == self.kind)
-                and (self.who != "mine" or r.assignee == me) and (self.who != "unassigned" or not r.assignee)
-                and (not self.search or matches(r, self.search))]
+        kept = [
+            r
+            for r in requests
+            if (not self.status or r.status == self.status)
+            and (not self.kind or r.kind == self.kind)
+            and (self.who != "mine" or r.assignee == me)
+            and (self.who != "unassigned" or not r.assignee)
+            and (not self.search or matches(r, self.search))
+        ]
         return kept[::-1] if self.sort == "waiting" else kept
 
 

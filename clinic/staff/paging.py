@@ -1,5 +1,6 @@
 """Pages of a long list (conversations, the audit log): the database returns one
 page, never the whole list."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Masks what identifies a patient in a transcript or a request: phone numbers,
 emails and the names they gave. Staff see masked text unless they reveal it (audited)."""
+
 from __future__ import annotations
 
 import re

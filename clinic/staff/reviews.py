@@ -1,4 +1,5 @@
 """Staff's marks on a conversation: reviewed, tags and notes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,8 +43,10 @@ class ConversationReviews:
 
     def all(self) -> dict[str, Review]:
         with self.engine.connect() as db:
-            return {row.conversation_id: Review(row.reviewed, parse_tags(row.tags), row.notes)
-                    for row in db.execute(select(reviews_table))}
+            return {
+                row.conversation_id: Review(row.reviewed, parse_tags(row.tags), row.notes)
+                for row in db.execute(select(reviews_table))
+            }
 
     def get(self, conversation_id: str) -> Review:
         return self.all_for([conversation_id]).get(conversation_id, Review())
@@ -56,16 +59,25 @@ class ConversationReviews:
     def tagged(self, tag: str) -> set[str]:
         """The conversations with this tag (LIKE narrows, the exact tags decide)."""
         with self.engine.connect() as db:
-            rows = db.execute(select(reviews_table.c.conversation_id, reviews_table.c.tags)
-                              .where(reviews_table.c.tags.contains(tag, autoescape=True)))
+            rows = db.execute(
+                select(reviews_table.c.conversation_id, reviews_table.c.tags).where(
+                    reviews_table.c.tags.contains(tag, autoescape=True)
+                )
+            )
             return {row.conversation_id for row in rows if tag in parse_tags(row.tags)}
 
     def save(self, conversation_id: str, review: Review, username: str) -> None:
-        values = {"reviewed": review.reviewed, "tags": ",".join(review.tags), "notes": review.notes,
-                  "updated_by": username, "updated_at": now()}
+        values = {
+            "reviewed": review.reviewed,
+            "tags": ",".join(review.tags),
+            "notes": review.notes,
+            "updated_by": username,
+            "updated_at": now(),
+        }
         with self.engine.begin() as db:
-            updated = db.execute(reviews_table.update()
-                                 .where(reviews_table.c.conversation_id == conversation_id).values(**values))
+            updated = db.execute(
+                reviews_table.update().where(reviews_table.c.conversation_id == conversation_id).values(**values)
+            )
             if not updated.rowcount:
                 db.execute(reviews_table.insert().values(conversation_id=conversation_id, **values))
 

@@ -10,6 +10,7 @@ replaced. So a list page reads a few indexed rows, never every event.
 Under PostgreSQL an event can become visible after one with a higher id (two
 replicas committing at once): ids skipped over are looked at again for a while.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,14 +26,13 @@ from typing import Iterator
 from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import Engine
 
+from clinic.db.tables import conversation_summaries_table, ignored_table, message_summaries_table, summary_state_table
 from clinic.staff.clock import clinic_day, day_bounds
 from clinic.staff.conversations import Conversation, ConversationFilter, TrackerStoreReader, events_table
 from clinic.staff.dashboard import AtAGlance
-from clinic.db.tables import ignored_table
 from clinic.staff.ignored import key as ignored_key
 from clinic.staff.paging import Page, page_of
 from clinic.staff.privacy import mask
-from clinic.db.tables import conversation_summaries_table, message_summaries_table, summary_state_table
 
 logger = logging.getLogger(__name__)
 ADVISORY_LOCK = 20261130  # PostgreSQL: one summariser at a time, whichever console process
@@ -46,7 +46,7 @@ conversations_t, messages_t, state_t = conversation_summaries_table, message_sum
 
 
 def _listed(values) -> str:
-    """",a,b,": one value is found with LIKE '%,a,%'."""
+    """ ",a,b,": one value is found with LIKE '%,a,%'."""
     return "," + ",".join(sorted(values)) + "," if values else ""
 
 
@@ -137,7 +137,7 @@ class ConversationSummaries:
             conversation_ids = sorted({row.sender_id for row in rows})
             built = [c for c in self.tracker.built(conversation_ids)]
             for start in range(0, len(conversation_ids), 500):
-                chunk = conversation_ids[start:start + 500]
+                chunk = conversation_ids[start : start + 500]
                 db.execute(delete(messages_t).where(messages_t.c.conversation_id.in_(chunk)))
                 db.execute(delete(conversations_t).where(conversations_t.c.conversation_id.in_(chunk)))
             if built:
@@ -159,8 +159,9 @@ class ConversationSummaries:
             wanted = e.id > (last if self._looked_back else max(last - LOOK_BACK, 0))
             if self._skipped:
                 wanted = or_(wanted, e.id.in_(sorted(self._skipped)[:1000]))
-            rows = tracker_db.execute(select(e.id, e.sender_id).where(wanted).order_by(e.id)
-                                      .limit(EVENTS_PER_STEP)).all()
+            rows = tracker_db.execute(
+                select(e.id, e.sender_id).where(wanted).order_by(e.id).limit(EVENTS_PER_STEP)
+            ).all()
         self._looked_back = True
         return newest, rows
 
@@ -199,8 +200,7 @@ class ConversationSummaries:
             return page_of(list(itertools.islice(found, (number - 1) * size, number * size + 1)), number, size)
         with self.engine.connect() as db:
             ids = list(db.execute(self._ids(wanted).limit(size + 1).offset((number - 1) * size)).scalars())
-            total = db.execute(select(func.count()).select_from(conversations_t)
-                               .where(*self._where(wanted))).scalar()
+            total = db.execute(select(func.count()).select_from(conversations_t).where(*self._where(wanted))).scalar()
         return Page(list(self.tracker.built(ids[:size])), number, len(ids) > size, total)
 
     def each(self, wanted: ConversationFilter, most: int | None = None) -> Iterator[Conversation]:
@@ -225,8 +225,9 @@ class ConversationSummaries:
             combinations = db.execute(select(conversations_t.c.intents).distinct()).scalars()
             return sorted({intent for listed in combinations for intent in listed.strip(",").split(",") if intent})
 
-    def unanswered(self, since: date | None = None, until: date | None = None,
-                   most: int | None = None) -> tuple[list[tuple[str, str, str]], int]:
+    def unanswered(
+        self, since: date | None = None, until: date | None = None, most: int | None = None
+    ) -> tuple[list[tuple[str, str, str]], int]:
         """(masked question, why, conversation id) of unanswered messages not ignored, newest first,
         at most `most` of them; and how many there are in all."""
         m = messages_t.c
@@ -248,22 +249,36 @@ class ConversationSummaries:
         since = _day_start(first)
         c, m = conversations_t.c, messages_t.c
         with self.engine.connect() as db:
-            started = Counter(clinic_day(datetime.fromtimestamp(at, tz=timezone.utc)) for at in db.execute(
-                select(c.started_at).where(c.started_at >= since)).scalars())
-            answers = db.execute(select(m.answer, func.count()).where(m.at >= since, m.answer.isnot(None))
-                                 .group_by(m.answer).order_by(func.count().desc(), m.answer).limit(8)).all()
-            patient_messages = db.execute(select(func.coalesce(func.sum(c.patient_messages), 0))
-                                          .where(c.last_at >= since)).scalar()
-            unanswered = db.execute(select(func.count()).select_from(messages_t)
-                                    .where(m.at >= since, *_unanswered_and_not_ignored())).scalar()
-            tiers = db.execute(select(c.red_flag_tier, func.count()).where(c.last_at >= since,
-                                                                           c.red_flag_tier.isnot(None))
-                               .group_by(c.red_flag_tier)).all()
+            started = Counter(
+                clinic_day(datetime.fromtimestamp(at, tz=timezone.utc))
+                for at in db.execute(select(c.started_at).where(c.started_at >= since)).scalars()
+            )
+            answers = db.execute(
+                select(m.answer, func.count())
+                .where(m.at >= since, m.answer.isnot(None))
+                .group_by(m.answer)
+                .order_by(func.count().desc(), m.answer)
+                .limit(8)
+            ).all()
+            patient_messages = db.execute(
+                select(func.coalesce(func.sum(c.patient_messages), 0)).where(c.last_at >= since)
+            ).scalar()
+            unanswered = db.execute(
+                select(func.count()).select_from(messages_t).where(m.at >= since, *_unanswered_and_not_ignored())
+            ).scalar()
+            tiers = db.execute(
+                select(c.red_flag_tier, func.count())
+                .where(c.last_at >= since, c.red_flag_tier.isnot(None))
+                .group_by(c.red_flag_tier)
+            ).all()
         return AtAGlance(
             per_day=[((first + timedelta(d)).strftime("%d %b"), started[first + timedelta(d)]) for d in range(days)],
             top_questions=[(answer, count) for answer, count in answers],
-            patient_messages=int(patient_messages), unanswered_messages=int(unanswered),
-            escalations=Counter(dict(tiers)), booking_requests=Counter(requests))
+            patient_messages=int(patient_messages),
+            unanswered_messages=int(unanswered),
+            escalations=Counter(dict(tiers)),
+            booking_requests=Counter(requests),
+        )
 
 
 def _unanswered_and_not_ignored() -> list:
@@ -272,10 +287,15 @@ def _unanswered_and_not_ignored() -> list:
 
 
 def _conversation_row(conversation: Conversation) -> dict:
-    return {"conversation_id": conversation.conversation_id,
-            "started_at": conversation.started_at.timestamp(), "last_at": conversation.last_at.timestamp(),
-            "flags": _listed(conversation.flags), "red_flag_tier": conversation.red_flag_tier,
-            "intents": _listed(conversation.intents), "patient_messages": conversation.patient_turns}
+    return {
+        "conversation_id": conversation.conversation_id,
+        "started_at": conversation.started_at.timestamp(),
+        "last_at": conversation.last_at.timestamp(),
+        "flags": _listed(conversation.flags),
+        "red_flag_tier": conversation.red_flag_tier,
+        "intents": _listed(conversation.intents),
+        "patient_messages": conversation.patient_turns,
+    }
 
 
 def _message_rows(conversation: Conversation) -> Iterator[dict]:
@@ -285,6 +305,11 @@ def _message_rows(conversation: Conversation) -> Iterator[dict]:
         answer = turn.answered_with.split("/", 1)[1] if (turn.answered_with or "").startswith("utter_faq/") else None
         question = mask(turn.text, conversation.names_given) if turn.unanswered and turn.text.strip() else None
         if answer or question:
-            yield {"conversation_id": conversation.conversation_id, "at": turn.at.timestamp(), "answer": answer,
-                   "question": question, "question_key": ignored_key(question) if question else None,
-                   "reason": turn.unanswered if question else None}
+            yield {
+                "conversation_id": conversation.conversation_id,
+                "at": turn.at.timestamp(),
+                "answer": answer,
+                "question": question,
+                "question_key": ignored_key(question) if question else None,
+                "reason": turn.unanswered if question else None,
+            }

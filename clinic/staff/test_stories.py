@@ -7,6 +7,7 @@ start are left out, and an FAQ message names the answer it got ("faq/does_it_hur
 It goes to tests/test_conversations_from_the_console.yml, run with the other
 conversation tests by scripts/test.sh.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,8 +19,15 @@ import requests
 import yaml
 
 from clinic.faq.corrections import CorrectionRefused
-from clinic.faq.writing import (WriteRefused, dump_quoted, has_markup, printable, read_test_stories, read_yaml,
-                                 replace_file)
+from clinic.faq.writing import (
+    WriteRefused,
+    dump_quoted,
+    has_markup,
+    printable,
+    read_test_stories,
+    read_yaml,
+    replace_file,
+)
 from clinic.model_reload import ReloadFailed, admin_token, api_secret
 from clinic.prod.topology import Topology, run_dir
 from clinic.staff.conversations import Conversation
@@ -27,26 +35,31 @@ from clinic.staff.privacy import mask
 
 logger = logging.getLogger(__name__)
 STORIES_FILE = Path("tests") / "test_conversations_from_the_console.yml"  # Rasa reads test stories from test_*.yml
-HEADER = ("# Conversations staff saved from the console (\"Save as a test\"): `make test` checks the\n"
-          "# assistant still answers them this way. Delete a story that no longer says what it should.\n"
-          "version: \"3.1\"\n\nstories:\n")
+HEADER = (
+    '# Conversations staff saved from the console ("Save as a test"): `make test` checks the\n'
+    "# assistant still answers them this way. Delete a story that no longer says what it should.\n"
+    'version: "3.1"\n\nstories:\n'
+)
 
 
 def assistant_url() -> str:
     """The running assistant's API: CLINIC_RASA_URL, else the first replica `make run`/`make prod` started."""
     topology = Topology.load(run_dir())
-    return (os.environ.get("CLINIC_RASA_URL") or (topology.replica_urls[0] if topology else "http://localhost:5005"))
+    return os.environ.get("CLINIC_RASA_URL") or (topology.replica_urls[0] if topology else "http://localhost:5005")
 
 
 def rasa_story_steps(conversation_id: str) -> list[dict]:
     """The conversation's steps as Rasa writes a test story (every session of it, in order)."""
     try:
-        answer = requests.get(f"{assistant_url()}/conversations/{quote(conversation_id, safe='')}/story",
-                              params={"all_sessions": "true"}, timeout=10,
-                              headers={"Authorization": f"Bearer {admin_token(api_secret())}"})
+        answer = requests.get(
+            f"{assistant_url()}/conversations/{quote(conversation_id, safe='')}/story",
+            params={"all_sessions": "true"},
+            timeout=10,
+            headers={"Authorization": f"Bearer {admin_token(api_secret())}"},
+        )
     except (requests.RequestException, ReloadFailed) as error:
         logger.warning("no story from the assistant for %s: %s", conversation_id, error)
-        raise CorrectionRefused("the assistant is not answering just now; try again in a minute")
+        raise CorrectionRefused("the assistant is not answering just now; try again in a minute") from error
     if answer.status_code != 200:
         logger.warning("no story from the assistant for %s: HTTP %s", conversation_id, answer.status_code)
         raise CorrectionRefused("the assistant could not write this conversation down just now; try again in a minute")
@@ -76,14 +89,20 @@ def refusal(conversation: Conversation) -> str | None:
     if not patient:
         return "the patient said nothing"
     if conversation.names_given or any(mask(t.text, set()) != t.text for t in patient):
-        return ("the patient gave personal details (a name, phone or email), and tests are read by the whole "
-                "team: save a conversation without them")
+        return (
+            "the patient gave personal details (a name, phone or email), and tests are read by the whole "
+            "team: save a conversation without them"
+        )
     if any(has_markup(t.text) for t in patient):
-        return ("a message holds brackets that the conversation tests would read as labels ([…](…)); "
-                "a developer can write this test by hand")
+        return (
+            "a message holds brackets that the conversation tests would read as labels ([…](…)); "
+            "a developer can write this test by hand"
+        )
     if any(t.read_with_topic for t in patient):
-        return ("a message was read as a follow-up of an earlier question, and the conversation tests read "
-                "each message alone (a developer can add it to tests/whole_message.yml)")
+        return (
+            "a message was read as a follow-up of an earlier question, and the conversation tests read "
+            "each message alone (a developer can add it to tests/whole_message.yml)"
+        )
     return None
 
 
@@ -109,10 +128,12 @@ def save_test_story(conversation: Conversation, username: str, root: Path) -> Pa
             saved = read_yaml(path_written).get("stories") or []
             if not saved or saved[-1] != story:
                 raise CorrectionRefused("the test file could not be written; nothing was saved")
+
         replace_file(path, before.rstrip("\n") + "\n\n" + dump_quoted([story]), read_back)
     except WriteRefused as why:
         raise CorrectionRefused(str(why)) from None
     except OSError as error:  # a server that keeps the project read-only
-        raise CorrectionRefused(f"the tests cannot be changed on this server ({error.strerror}); "
-                                "ask whoever runs it") from None
+        raise CorrectionRefused(
+            f"the tests cannot be changed on this server ({error.strerror}); ask whoever runs it"
+        ) from None
     return path

@@ -1,9 +1,10 @@
-""""Train and load" from the console: `clinic model train-and-load` (scripts/train.sh with
+""" "Train and load" from the console: `clinic model train-and-load` (scripts/train.sh with
 its gates, then the reload, one replica at a time under make prod), in the background.
 
 One run at a time. What it printed goes to the run directory, with the exit
 code on its last line, so the state survives a restart of the console.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,13 @@ class TrainAndLoad:
             return False
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("w") as log:
-            process = subprocess.Popen(["bash", "-c", f'{command()}; echo "EXIT $?"'], cwd=self.project, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                ["bash", "-c", f'{command()}; echo "EXIT $?"'],
+                cwd=self.project,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.status.write_text(json.dumps({"pid": process.pid, "by": username, "at": now().isoformat()}))
         return True
 

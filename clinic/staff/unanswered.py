@@ -1,5 +1,6 @@
 """Questions the assistant could not answer, grouped, and exported as Rasa NLU
 YAML so developers can turn them into new FAQ topics (`clinic faq from-unanswered`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -35,8 +36,12 @@ class QuestionGroup:
 
 def unanswered_questions(conversations: Iterable[Conversation]) -> list[tuple[str, str, str]]:
     """(masked question, why it went unanswered, conversation id) for every such patient message."""
-    return [(mask(t.text, c.names_given), t.unanswered, c.conversation_id)
-            for c in conversations for t in c.turns if t.speaker == "patient" and t.unanswered and t.text.strip()]
+    return [
+        (mask(t.text, c.names_given), t.unanswered, c.conversation_id)
+        for c in conversations
+        for t in c.turns
+        if t.speaker == "patient" and t.unanswered and t.text.strip()
+    ]
 
 
 def group_questions(questions: list[tuple[str, str, str]]) -> list[QuestionGroup]:
@@ -49,7 +54,7 @@ def group_questions(questions: list[tuple[str, str, str]]) -> list[QuestionGroup
     firsts: list[int] = []  # each group's first question, in the order the groups were made
     home_of: list[int] = []  # each question's group
     for start in range(0, len(questions), CHUNK):
-        chunk = vectors[start:start + CHUNK]
+        chunk = vectors[start : start + CHUNK]
         known = len(firsts)  # groups made before this chunk
         with_known = (chunk @ vectors[firsts].T).toarray() if firsts else np.zeros((chunk.shape[0], 0))
         within = (chunk @ chunk.T).toarray()  # for groups made inside this chunk
@@ -84,18 +89,26 @@ class _NluDumper(yaml.SafeDumper):
     pass
 
 
-_NluDumper.add_representer(_Block, lambda dumper, value: dumper.represent_scalar(
-    "tag:yaml.org,2002:str", value, style="|"))
+_NluDumper.add_representer(
+    _Block, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+)
 
 
 def as_nlu_yaml(groups: list[QuestionGroup], exported_on: date) -> str:
     nlu = []
     for number, group in enumerate(groups, start=1):
         examples = list(dict.fromkeys(" ".join(q.split()) for q in group.questions))
-        nlu.append({"intent": f"faq/unanswered_{number}",
-                    "examples": _Block("".join(f"- {example}\n" for example in examples))})
-    header = (f"# Unanswered patient questions, exported from the staff console on {exported_on}.\n"
-              "# Each intent is one group of similar questions: a candidate FAQ topic. Rename it, write\n"
-              "# an answer from the clinic's article, then add it (docs/authoring-faqs.md, \"Adding a FAQ\").\n")
-    return header + yaml.dump({"version": "3.1", "nlu": nlu}, Dumper=_NluDumper, sort_keys=False,
-                              allow_unicode=True, width=1000)
+        nlu.append(
+            {
+                "intent": f"faq/unanswered_{number}",
+                "examples": _Block("".join(f"- {example}\n" for example in examples)),
+            }
+        )
+    header = (
+        f"# Unanswered patient questions, exported from the staff console on {exported_on}.\n"
+        "# Each intent is one group of similar questions: a candidate FAQ topic. Rename it, write\n"
+        '# an answer from the clinic\'s article, then add it (docs/authoring-faqs.md, "Adding a FAQ").\n'
+    )
+    return header + yaml.dump(
+        {"version": "3.1", "nlu": nlu}, Dumper=_NluDumper, sort_keys=False, allow_unicode=True, width=1000
+    )

@@ -7,6 +7,7 @@ Who may open a page is decided by the route Sanic matched (`open_to_all`,
 `admin_only`, `trainers_only`), never by the text of the path, which has many spellings.
 The pages themselves are in `pages.py`; the app is put together in `app.py`.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -33,8 +34,10 @@ HERE = Path(__file__).parent
 SESSION_COOKIE = "clinic_staff"
 LOGIN_COOKIE = "clinic_staff_login"  # double-submit CSRF token for the log-in form itself
 SECURITY_HEADERS = {
-    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                                "frame-ancestors 'none'; base-uri 'none'"),
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     # No address of the console leaves for another site; its own forms keep their Origin, which a
@@ -206,14 +209,21 @@ def add_security_and_login(app: Sanic, console: Console) -> None:  # noqa: C901 
             # The staff member's own form, sent after their session timed out: its fields wait in the
             # log-in page, nothing is lost. Any other (another site's, say) is dropped.
             form = request.form or {}
-            fields = [(name, value) for name, values in form.items() if name != "csrf_token"
-                      for value in values][:MOST_CARRIED]
+            fields = [(name, value) for name, values in form.items() if name != "csrf_token" for value in values][
+                :MOST_CARRIED
+            ]
             if not owners_form(ended, form.get("csrf_token")):
                 fields = []
-            return login_page(request, console, status=401, next_path=here, carried=fields,
-                              carried_from=ended.csrf_token if fields else None,
-                              notice=(logged_out_notice(console, ended.why) if ended else "Log in first.")
-                              + (" What you typed is kept." if fields else ""))
+            return login_page(
+                request,
+                console,
+                status=401,
+                next_path=here,
+                carried=fields,
+                carried_from=ended.csrf_token if fields else None,
+                notice=(logged_out_notice(console, ended.why) if ended else "Log in first.")
+                + (" What you typed is kept." if fields else ""),
+            )
         if route_is(request, "admin_only") and not request.ctx.staff.is_admin:
             return refused(request, "Only an admin can do this.")
         if route_is(request, "trainers_only") and not request.ctx.staff.can_teach:
@@ -237,8 +247,12 @@ def add_security_and_login(app: Sanic, console: Console) -> None:  # noqa: C901 
     @open_to_all
     async def login_form(request: Request):
         why = request.args.get("expired")
-        return login_page(request, console, next_path=local_path(request.args.get("next")),
-                          notice=logged_out_notice(console, why) if why else None)
+        return login_page(
+            request,
+            console,
+            next_path=local_path(request.args.get("next")),
+            notice=logged_out_notice(console, why) if why else None,
+        )
 
     @app.post("/login")
     @open_to_all
@@ -252,8 +266,12 @@ def add_security_and_login(app: Sanic, console: Console) -> None:  # noqa: C901 
         ended = console.accounts.ended(before)
         # Only fields the middleware kept cross the log-in: they come with the timed-out session's token.
         carried_from = form.get("carried_from") if owners_form(ended, form.get("carried_from")) else None
-        carried = [(name[len("carry:"):], value) for name, values in form.items() if name.startswith("carry:")
-                   for value in values][:MOST_CARRIED]
+        carried = [
+            (name[len("carry:") :], value)
+            for name, values in form.items()
+            if name.startswith("carry:")
+            for value in values
+        ][:MOST_CARRIED]
         if not carried_from:
             carried = []
         username = (form.get("username") or "").strip().lower()
@@ -265,17 +283,31 @@ def add_security_and_login(app: Sanic, console: Console) -> None:  # noqa: C901 
             # One row per address per window, however often it retries.
             console.audit.record_once(who, "login_throttled", address(request), within=THROTTLE_WINDOW)
             metrics.REFUSALS.labels("staff_console", "429").inc()
-            resp = render(request, "login.html", status=429, csrf_token=expected, next_path=next_path, carried=carried,
-                          carried_from=carried_from,
-                          error=f"Too many failed log-ins from this computer. Wait {_wait_text(throttled.wait)} "
-                                "and try again.")
+            resp = render(
+                request,
+                "login.html",
+                status=429,
+                csrf_token=expected,
+                next_path=next_path,
+                carried=carried,
+                carried_from=carried_from,
+                error=f"Too many failed log-ins from this computer. Wait {_wait_text(throttled.wait)} and try again.",
+            )
             resp.headers["Retry-After"] = str(int(throttled.wait.total_seconds()) + 1)
             return resp
         if token is None:
             console.audit.record(who, "login_failed", address=address(request))
             metrics.REFUSALS.labels("staff_console", "401").inc()
-            return render(request, "login.html", status=401, csrf_token=expected, next_path=next_path,
-                          carried=carried, carried_from=carried_from, error="Wrong username or password.")
+            return render(
+                request,
+                "login.html",
+                status=401,
+                csrf_token=expected,
+                next_path=next_path,
+                carried=carried,
+                carried_from=carried_from,
+                error="Wrong username or password.",
+            )
         console.audit.record(username, "login", address=address(request))
         if before:
             console.accounts.log_out(before)

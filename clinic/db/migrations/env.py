@@ -1,5 +1,6 @@
 """Alembic's entry point: migrations run on the connection clinic.db.migrate hands over,
 or on the ini's URL when a developer runs alembic by hand."""
+
 from alembic import context
 from sqlalchemy import create_engine
 
