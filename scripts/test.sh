@@ -10,6 +10,11 @@ quietly() {  # run a command, show its output only when it fails
   if ! "$@" > "$log" 2>&1; then tail -60 "$log" >&2; echo "FAILED: $*" >&2; exit 1; fi
 }
 
+echo "==> ruff (lint, format) and mypy on clinic/ and actions/ (pyproject.toml)"
+ruff check --quiet clinic actions
+ruff format --check --quiet clinic actions
+quietly mypy
+
 echo "==> rasa data validate --fail-on-warnings"
 quietly rasa data validate --fail-on-warnings
 
@@ -43,5 +48,5 @@ conversation_tests() {  # $1: on or off, the speed-only Rasa patches
 conversation_tests on
 conversation_tests off   # the speed patches change no prediction: every story passes without them too
 
-echo "==> pytest"
+echo "==> pytest, in a random order (pytest-randomly prints its seed; pytest --randomly-seed=N repeats that order)"
 python -m pytest

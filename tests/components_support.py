@@ -76,8 +76,19 @@ class SpacyFront:
 
 
 def outputs(messages: Iterable[Message], keys: Iterable[str]) -> list[dict]:
-    """What the components wrote into each message under `keys` (deep copies, comparable)."""
-    return [{key: copy.deepcopy(m.get(key)) for key in keys} for m in messages]
+    """What the components wrote into each message under `keys` (deep copies, comparable; floats to 9
+    decimals: the language detector's confidences differ in the 16th digit from one run to the next)."""
+    return [{key: rounded(copy.deepcopy(m.get(key))) for key in keys} for m in messages]
+
+
+def rounded(value):
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, dict):
+        return {key: rounded(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(rounded(item) for item in value)
+    return value
 
 
 # A small knowledge base in patients' words, for the components that run after the two linear

@@ -123,6 +123,7 @@ def test_one_sensible_turn_in_every_state_then_a_red_flag_is_escalated(assistant
 
     problems = all_problems(check, CASES)
     assert not problems, f"{len(problems)} of {len(CASES)} conversations went wrong:\n" + "\n".join(problems)
+    assert circuit_breaker_never_tripped(assistant)
 
 
 def test_crisis_and_emergencies_get_help_in_the_first_reply_in_every_state(assistant):
@@ -143,13 +144,14 @@ def test_crisis_and_emergencies_get_help_in_the_first_reply_in_every_state(assis
 
     problems = all_problems(check, HELP_CASES)
     assert not problems, f"{len(problems)} of {len(HELP_CASES)} conversations went wrong:\n" + "\n".join(problems)
+    assert circuit_breaker_never_tripped(assistant)
 
 
-def test_the_circuit_breaker_never_tripped(assistant):
-    """Runs after the two matrices above (same module, same assistant)."""
+def circuit_breaker_never_tripped(assistant) -> bool:
+    """After a matrix: no conversation hit Rasa's limit of predictions in a turn."""
     status, _, health = call(assistant["channel"] + "/")
-    assert status == 200 and health["circuit_breaker_trips"] == 0
-    assert "Circuit breaker tripped" not in (assistant["logs"] / "rasa.log").read_text()
+    log = (assistant["logs"] / "rasa.log").read_text()
+    return status == 200 and health["circuit_breaker_trips"] == 0 and "Circuit breaker tripped" not in log
 
 
 def test_a_trip_is_an_error_counted_and_the_next_message_is_heard(caplog):
