@@ -8,7 +8,7 @@ taken, Rasa rejects the form's turn, and the rules in data/booking_rules.yml
 answer the interruption.
 """
 
-from typing import Any, Dict, Text
+from typing import TYPE_CHECKING, Any, Dict, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -58,7 +58,7 @@ def _text(tracker: Tracker) -> Text:
     return tracker.latest_message.get("text") or ""
 
 
-def _intent(tracker: Tracker) -> Text:
+def _intent(tracker: Tracker) -> Optional[Text]:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
@@ -77,7 +77,13 @@ def _answering_in_own_words(tracker: Tracker, slot: Text, questions_allowed: boo
     return questions_allowed or _intent(tracker) != "faq" or not _is_question(_text(tracker))
 
 
-class SafetyFirst:
+if TYPE_CHECKING:  # to mypy a FormValidationAction, whose run it calls: it comes before one in every form
+    from rasa_sdk.forms import FormValidationAction as _Form
+else:  # at run time a plain mixin, not an Action rasa_sdk would register
+    _Form = object
+
+
+class SafetyFirst(_Form):
     """A crisis or red-flag message never fills a form ("forget the appointment, I'm
     planning to end it tonight" is not the name "Planning"): the form turns the
     turn down and the safety rules answer it."""

@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None, store: ClinicStore | None = None) -> int
     mark.add_argument("--note")
     args = parser.parse_args(argv)
     store = store or ClinicStore()
+    request: ClinicRequest | None  # each listed request, or the one to show or mark
 
     if args.verb == "list":
         requests = store.requests(status=args.status, kind=args.kind)

@@ -86,7 +86,8 @@ def _written_at(line: bytes) -> datetime | None:
     if not found:
         return None
     try:
-        written = datetime(*map(int, found.group(1, 2, 3, 4, 5, 6)))
+        year, month, day, hour, minute, second = map(int, found.group(1, 2, 3, 4, 5, 6))
+        written = datetime(year, month, day, hour, minute, second)
         zone = found[7] and datetime.strptime(found[7].decode(), "%z").tzinfo
     except ValueError:  # digits that only look like a date
         return None

@@ -144,7 +144,7 @@ class EmailNotifier:
         message["From"], message["To"] = self.sender, self.recipient
         message.set_content("\n".join([f"Reference: {request.reference}", *summary_lines(request)]))
         if self.security == "tls":
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=10, context=self.tls_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=10, context=self.tls_context())
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=10)
         with smtp:

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
+from typing import Mapping
 
 import yaml
 
@@ -45,7 +46,7 @@ class ClinicProfile:
         """Fields the clinic has not filled in yet."""
         return [f.name for f in fields(self) if is_placeholder(getattr(self, f.name))]
 
-    def as_slots(self) -> dict[str, str]:
+    def as_slots(self) -> dict[str, str | None]:
         """Profile values under the slot names the responses use, e.g. {clinic_phone}."""
         slots = {f"clinic_{f.name}": getattr(self, f.name) for f in fields(self)}
         facts = {
@@ -59,7 +60,7 @@ def is_placeholder(value: str) -> bool:
     return value.startswith("[") and value.endswith("]")
 
 
-def load_profile(path: Path = PROFILE_FILE, environ: dict | None = None) -> ClinicProfile:
+def load_profile(path: Path = PROFILE_FILE, environ: Mapping[str, str] | None = None) -> ClinicProfile:
     environ = os.environ if environ is None else environ
     values = yaml.safe_load(path.read_text(encoding="utf-8"))
     for field in fields(ClinicProfile):

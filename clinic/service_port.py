@@ -35,7 +35,8 @@ def serve_in_background(service: str, port: int, checks: dict[str, metrics.Check
                     json.dumps({"ready": ok, "service": service, "checks": parts}).encode(),
                 )
             elif self.path == "/metrics":
-                self._send(200, *reversed(metrics.exposition()))
+                body, content_type = metrics.exposition()
+                self._send(200, content_type, body)
             else:
                 self._send(404, "application/json", b'{"error": "not_found"}')
 

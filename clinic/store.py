@@ -118,7 +118,9 @@ class ClinicStore:
             if existing:
                 return existing, False
             raise
-        return self._by_key(key), True
+        created = self._by_key(key)
+        assert created is not None  # committed above, and retention only deletes requests long unchanged
+        return created, True
 
     def _by_key(self, key: str) -> ClinicRequest | None:
         with self.engine.connect() as db:
@@ -179,7 +181,9 @@ class ClinicStore:
             )
             if note:
                 db.execute(notes_table.insert().values(request_id=found.id, at=stamp, author=author[:64], text=note))
-        return self.get(reference)
+        updated = self.get(reference)
+        assert updated is not None  # found and stamped just now: retention only deletes requests long unchanged
+        return updated
 
     def notes(self, references: list[str]) -> dict[str, list[Note]]:
         """Each request's notes, oldest first."""

@@ -184,8 +184,8 @@ def write_drafts(
     header: str = DRAFTS_HEADER,
 ) -> tuple[Path, list[str]]:
     """Writes the drafts whose key and examples are new; returns the file and what was skipped."""
-    existing, owners = faq_topics(root), example_owners(root)
-    existing.update(_drafted(root / folder))
+    existing: dict[str, object] = {**faq_topics(root), **_drafted(root / folder)}  # topic keys, drafts' too
+    owners = example_owners(root)
     kept, skipped, seen = [], [], set()
     for draft in drafts:
         covered = [e for e in draft.examples if owners.get(normalise(e))]

@@ -48,7 +48,7 @@ SAMPLE_VALUES = {
 
 def as_patient_reads_it(text: str) -> str:
     values = {**clinic_profile().as_slots(), **SAMPLE_VALUES}
-    return knowledge.SLOT_PATTERN.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return knowledge.SLOT_PATTERN.sub(lambda m: values.get(m.group(1), m.group(0)) or "", text)
 
 
 def sentences(text: str) -> list[str]:

@@ -144,10 +144,10 @@ class LinearAnswerSelector(LinearComponent):
         self, message: Message, words: list[questions.Word], topic: str, pronoun_only: bool
     ) -> list[list[text_model.Sample]]:
         """The follow-up with the topic's subject put in; then after the question that got the topic."""
-        readings = []
+        readings: list[list[text_model.Sample]] = []
         texts = with_topic([w.text for w in words], topic, pronoun_only=pronoun_only)
         lemmas = with_topic([w.lemma for w in words], topic, pronoun_only=pronoun_only)
-        if texts:
+        if texts and lemmas:  # lemmas None: its pronoun's lemma is no listed pronoun
             readings.append([(" ".join(texts), lemmas)])
         before = str((message.get("metadata") or {}).get(QUESTION_METADATA_KEY) or "").strip()
         if before and not pronoun_only:

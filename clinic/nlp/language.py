@@ -60,7 +60,7 @@ class LanguageReader:
         values = self._detector.compute_language_confidence_values(text)
         best = values[0] if values else None
         code = best.language.iso_code_639_1.name.lower() if best else ENGLISH
-        if code == ENGLISH or best.value < self._confident:
+        if best is None or code == ENGLISH or best.value < self._confident:  # no best: code is ENGLISH
             return LanguageGuess(ENGLISH, 1.0)
         if code in self._common_words and not self._common_words[code] & set(words):
             return LanguageGuess(ENGLISH, 1.0)  # letters that look like a language, but none of its words

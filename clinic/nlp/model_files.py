@@ -105,7 +105,7 @@ def load(directory: Path) -> tuple[SavedModel, dict]:
             continue
         if block["kind"] == "words":
             concepts = {name: [tuple(p) for p in phrases] for name, phrases in block["concepts"].items()}
-            analyzer = WordGrams(concepts, bool(block["replace"]), int(block["weight"]))
+            analyzer: WordGrams | CharGrams = WordGrams(concepts, bool(block["replace"]), int(block["weight"]))
         else:
             analyzer = CharGrams(tuple(block["sizes"]))
         vocabulary = {term: int(column) for term, column in block["vocabulary"].items()}

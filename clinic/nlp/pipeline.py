@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import cast
 
 import spacy
 import yaml
 from spacy.language import Language
+from spacy.pipeline import EntityRuler
 
 from clinic import PROJECT_ROOT
 
@@ -36,7 +38,8 @@ def build(vocabulary: dict | None = None) -> Language:
     vocabulary = vocabulary or load_vocabulary()
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LEMMA"})
+    # add_pipe is typed as returning any Pipe; this one is an EntityRuler.
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LEMMA"}))
     nlp.initialize()
     # Patterns go in after initialize(): initialize() clears the ruler.
     # Rasa lower-cases text before spaCy sees it, so patterns are lower case too.

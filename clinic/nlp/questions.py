@@ -27,7 +27,7 @@ WH_WORDS = {"what", "whats", "how", "hows", "why", "when", "where", "which", "wh
 TAIL_WORDS = 3  # a clause's last part is read alone only when it has more words than this
 WH_REACH = 6  # "hi, quick one - what is ...": a question word this early makes it a question
 
-Classify = Callable[[list[tuple[str, list[str]]]], list[tuple[str, float]]]
+Classify = Callable[[list[tuple[str, Sequence[str]]]], list[tuple[str, float]]]
 
 
 @dataclass(frozen=True)
@@ -147,13 +147,14 @@ def _in_context(found: list[Clause], i: int, sure: list[Question], classify: Cla
     """An unsure question read again: its last part alone ("I get that it's the nerve, but how does
     a needle fix that?"), its pronoun as the topic before it ("how can needling help with it?"),
     or together with the sentence before it (the story it asks about); the surest reading wins."""
-    clause, readings = found[i], []
+    clause = found[i]
+    readings: list[tuple[str, Sequence[str]]] = []
     tail = _tail(clause)
     if tail:
         readings.append(tail)
     if sure:
         texts, lemmas = with_topic(clause.words, sure[-1].topic, True), with_topic(clause.lemmas, sure[-1].topic, True)
-        if texts:
+        if texts and lemmas:  # lemmas None: its pronoun's lemma is no listed pronoun
             readings.append((" ".join(texts), lemmas))
     if i > 0:
         before = found[i - 1]

@@ -105,12 +105,13 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         self.confident = confident
         self._model_storage, self._resource = model_storage, resource
         encoder = sentence_encoder.shared() if calm is not None else None
-        self.signs = WarningSigns(encoder, calm) if encoder else None
+        self.signs = WarningSigns(encoder, calm) if encoder and calm is not None else None  # encoder only with calm
 
     def train(self, training_data: TrainingData) -> Resource:
         calm = sorted(
             {m.get(TEXT) for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT) != RED_FLAG_INTENT}
         )
+        assert self._model_storage is not None  # Rasa trains only what create() made, with its storage
         with self._model_storage.write_to(self._resource) as directory:
             (directory / CALM_FILE).write_text(json.dumps(calm, ensure_ascii=False), encoding="utf-8")
         return self._resource

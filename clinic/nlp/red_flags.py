@@ -15,10 +15,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.pipeline import Lemmatizer
 from spacy.tokens import Doc, Span
 
 from clinic.nlp.tiers import TIERS
@@ -121,7 +123,8 @@ class RedFlagDetector:
         self.nlp = nlp
         self.rules = rules or load_rules()
         self.spellings = {typo: fix for fix, typos in (self.rules.get("spellings") or {}).items() for typo in typos}
-        self.known_words = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        lemmatizer = cast(Lemmatizer, nlp.get_pipe("lemmatizer"))  # get_pipe is typed as any Pipe
+        self.known_words = lemmatizer.lookups.get_table("lemma_lookup")
         self.phrases = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self.exact = Matcher(nlp.vocab)
         with nlp.select_pipes(enable=[name for name in nlp.pipe_names if name == "lemmatizer"]):

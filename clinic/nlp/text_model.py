@@ -129,7 +129,7 @@ class WordGrams:
         return units
 
     def _concepts_in(self, *texts: Sequence[str]) -> list[str]:
-        found = set()
+        found: set[str] = set()
         for words in texts:
             for n in range(1, self._longest + 1):
                 for i in range(len(words) - n + 1):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import yaml
@@ -50,7 +51,7 @@ def parts_of(text: str) -> list[str]:
 
 
 class WarningSigns:
-    def __init__(self, encoder: SentenceEncoder, known_calm: list[str] = (), table: dict | None = None) -> None:
+    def __init__(self, encoder: SentenceEncoder, known_calm: Sequence[str] = (), table: dict | None = None) -> None:
         """`known_calm`: messages known to need no alarm (the knowledge base's training examples)."""
         table = table or yaml.safe_load(SIGNS_FILE.read_text(encoding="utf-8"))
         self.encoder = encoder

@@ -54,7 +54,8 @@ def roll_out(
 ) -> list[tuple[str, str, str]]:
     """(replica, model before, model after) for each replica, in order."""
     proxy = Proxy(run_dir, topology.replica_ports, topology.host) if topology.behind_proxy else None
-    token, results = monitoring_token(run_dir), []
+    token = monitoring_token(run_dir)
+    results: list[tuple[str, str, str]] = []
     if proxy and not token:  # a replica goes back into service only once it says it is ready
         raise ReloadFailed("set CLINIC_METRICS_TOKEN: the rollout asks each replica's /ready with it")
     for port, url in zip(topology.replica_ports, topology.replica_urls):

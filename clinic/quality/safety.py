@@ -112,7 +112,7 @@ def measure(
                 problems.append(f"{name} {tier} recall {recall:.3f} < {gate}")
     spanish = [r for r in results if r[2] == "es" and r[4] and r[4][0] == r[0]]
     if spanish:
-        english = [r for r in spanish if r[4][1] != "es"]
+        english = [r for r in spanish if r[4] is not None and r[4][1] != "es"]  # spanish: all escalated
         print(f"  {name} Spanish escalations answered in Spanish: {len(spanish) - len(english)}/{len(spanish)}")
         if gated:
             problems += [f"answered in English: {r[3]}" for r in english]

@@ -30,7 +30,7 @@ class Name:
     def problem(self) -> Optional[str]:
         """What does not fit, or None."""
         try:
-            found = importlib.import_module(self.module)
+            found: object = importlib.import_module(self.module)
         except ImportError as error:
             return f"{self}: cannot import {self.module} ({error})"
         *owners, last = self.path.split(".")

@@ -6,6 +6,7 @@ python -m clinic.staff serve [--port 8001]
 from __future__ import annotations
 
 import os
+from asyncio import AbstractEventLoop
 from datetime import timedelta
 from pathlib import Path
 
@@ -53,8 +54,12 @@ def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None =
     app.ctx.console = console
     add_security_and_login(app, console)
     add_pages(app, console)
+
     # Not at import: tests build the app to list its routes without serving it.
-    app.register_listener(lambda app, loop: console.summaries.start_catching_up(), "after_server_start")
+    def catch_up(app: Sanic, loop: AbstractEventLoop) -> None:
+        console.summaries.start_catching_up()
+
+    app.register_listener(catch_up, "after_server_start")
     metrics.add_service_routes(app, "staff_console", readiness_checks(console), mark=open_to_all)
     return app
 

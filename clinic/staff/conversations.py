@@ -41,7 +41,7 @@ BATCH = 100  # conversations whose events are read from the store at a time
 OUT_OF_SCOPE_RESPONSES = {"utter_out_of_scope"}
 NOT_IN_ARTICLE_PREFIX = "utter_faq/ask_clinic_"
 NOT_IN_ARTICLE_RESPONSE = "utter_not_in_article"  # a readable question no topic answers (actions/scope.py)
-SUBMIT_ACTIONS = {"action_submit_booking": "booking", "action_submit_callback": "callback"}
+SUBMIT_ACTIONS: dict[str | None, str] = {"action_submit_booking": "booking", "action_submit_callback": "callback"}
 FLAGS = {
     "crisis": "Crisis",
     "red_flag": "Red flag",
@@ -114,7 +114,7 @@ def _timestamp(value: float) -> datetime:
     return datetime.fromtimestamp(value, tz=timezone.utc)
 
 
-def build_conversation(conversation_id: str, rows) -> Conversation:
+def build_conversation(conversation_id: str, rows) -> Conversation | None:
     """Folds a conversation's event rows, in order, into what staff need to see."""
     fold = None
     for row in rows:
@@ -135,7 +135,7 @@ class ConversationFold:
     def __init__(self, conversation: Conversation) -> None:
         self.conversation = conversation
         self.pending: Turn | None = None  # the last patient turn, waiting for the reply that shows if it was answered
-        self.submitted = None  # "booking" or "callback" after the action that stores a request
+        self.submitted: str | None = None  # "booking" or "callback" after the action that stores a request
         self.in_form = False  # a form (booking, callback) is asking its questions
 
     def add(self, data: dict, at: datetime) -> None:
@@ -264,7 +264,7 @@ class TrackerStoreReader:
         """The conversations, in the order given, reading the events of BATCH of them at a time."""
         ids = iter(conversation_ids)
         while batch := list(islice(ids, BATCH)):
-            rows_of = {}
+            rows_of: dict[str, list] = {}
             for row in self._rows(batch):
                 rows_of.setdefault(row.sender_id, []).append(row)
             for conversation_id in batch:

@@ -151,6 +151,7 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         turns = conversation.turns if conversation else []
         if not turn_index.isdigit() or int(turn_index) >= len(turns) or turns[int(turn_index)].speaker != "patient":
             return refused(request, "There is no such patient message.", status=404)
+        assert conversation is not None  # else no turns, refused above
         words = mask(turns[int(turn_index)].text, conversation.names_given)  # personal details never become data
         try:
             said = apply_correction(console, request.form.get("correction") or "", words, request.ctx.staff.username)
@@ -329,7 +330,7 @@ def add_pages(app: Sanic, console: Console) -> None:  # noqa: C901 (one route pe
         summarised(request)
         found = list(console.summaries.each(conversation_filter(request.args)))
         reviews = console.reviews.all_for([c.conversation_id for c in found])
-        rows = [
+        rows: list[list[str | int]] = [
             [
                 "conversation",
                 "started (UTC)",

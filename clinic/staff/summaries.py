@@ -302,7 +302,11 @@ def _message_rows(conversation: Conversation) -> Iterator[dict]:
     for turn in conversation.turns:
         if turn.speaker != "patient":
             continue
-        answer = turn.answered_with.split("/", 1)[1] if (turn.answered_with or "").startswith("utter_faq/") else None
+        answer = (
+            turn.answered_with.split("/", 1)[1]
+            if turn.answered_with and turn.answered_with.startswith("utter_faq/")
+            else None
+        )
         question = mask(turn.text, conversation.names_given) if turn.unanswered and turn.text.strip() else None
         if answer or question:
             yield {

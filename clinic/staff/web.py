@@ -220,7 +220,7 @@ def add_security_and_login(app: Sanic, console: Console) -> None:  # noqa: C901 
                 status=401,
                 next_path=here,
                 carried=fields,
-                carried_from=ended.csrf_token if fields else None,
+                carried_from=ended.csrf_token if fields and ended else None,  # fields only with `ended`: owners_form
                 notice=(logged_out_notice(console, ended.why) if ended else "Log in first.")
                 + (" What you typed is kept." if fields else ""),
             )
@@ -311,7 +311,8 @@ def add_security_and_login(app: Sanic, console: Console) -> None:  # noqa: C901 
         console.audit.record(username, "login", address=address(request))
         if before:
             console.accounts.log_out(before)
-        if carried and ended.username == username:  # their form sent after the time-out: to save with one click
+        # Their form sent after the time-out (carried only with `ended`: owners_form): to save with one click.
+        if carried and ended and ended.username == username:
             request.ctx.staff = console.accounts.session(token)
             resp = render(request, "resume.html", action=next_path, carried=carried)
         else:
@@ -321,7 +322,9 @@ def add_security_and_login(app: Sanic, console: Console) -> None:  # noqa: C901 
 
     @app.post("/logout")
     async def log_out(request: Request):
-        console.accounts.log_out(request.cookies.get(SESSION_COOKIE))
+        token = request.cookies.get(SESSION_COOKIE)
+        assert token is not None  # not open_to_all: require_session found a live session for this cookie
+        console.accounts.log_out(token)
         console.audit.record(request.ctx.staff.username, "logout", address=address(request))
         resp = response.redirect("/login", status=303)
         del resp.cookies[SESSION_COOKIE]
