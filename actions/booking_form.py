@@ -14,7 +14,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from clinic import booking
+from clinic.requests import booking
 
 INTERRUPTIONS = {
     "faq",

@@ -15,9 +15,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from clinic import metrics
-from clinic.notifications import configured_notifiers
-from clinic.store import ClinicStore
+from clinic.operations import metrics
+from clinic.requests.notifications import configured_notifiers
+from clinic.requests.store import ClinicStore
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import booking_handoff
-from clinic import metrics, names
+from clinic import names
 from clinic.nlp.tiers import UNCONFIRMED, escalation_tier, reply_language
-from clinic.notifications import configured_notifiers
+from clinic.operations import metrics
+from clinic.requests.notifications import configured_notifiers
 
 logger = logging.getLogger(__name__)
 

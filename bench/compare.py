@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the tests' helpers start real servers
 
 from clinic import knowledge  # noqa: E402
 from clinic.faq.author import add_topic  # noqa: E402
-from clinic.model_reload import reload_model  # noqa: E402
+from clinic.operations.model_reload import reload_model  # noqa: E402
 from latency import measure, rss_mb  # noqa: E402
 from local_servers import API_SECRET, running_assistant  # noqa: E402
 from new_faq import EXERCISE  # noqa: E402

@@ -85,7 +85,7 @@ def seed(tracker_db: Path, clinic_url: str, count: int) -> None:
                         "values (:sender_id, :type_name, :timestamp, :intent_name, :action_name, :data)"), rows)
     print(f"(seeded {count:,} conversations, {len(rows):,} events)", flush=True)
 
-    from clinic.store import ClinicStore
+    from clinic.requests.store import ClinicStore
     from clinic.db import connect
     from clinic.db.migrate import upgrade
 

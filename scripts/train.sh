@@ -59,7 +59,7 @@ trainer=$!
 tick=0
 while kill -0 "$trainer" 2>/dev/null; do   # one progress line every 30 s
   sleep 2; tick=$((tick + 1))
-  if (( tick % 15 == 0 )); then python -m clinic.train_progress models/train.log; fi
+  if (( tick % 15 == 0 )); then python -m clinic.operations.train_progress models/train.log; fi
 done
 wait "$trainer" || {
   tail -40 models/train.log >&2; not_trained "training failed (full log in models/train.log)"; }

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from clinic import PROJECT_ROOT
-from clinic.store import ClinicStore
 from local_servers import POSTGRES_URL, require_postgres, running_assistant, start_smtp_server
 from databases import migrated_store
 

@@ -2,7 +2,7 @@
 (`python -m clinic.db.migrate`): no process changes the schema itself."""
 from clinic.db import connect
 from clinic.db.migrate import upgrade
-from clinic.store import ClinicStore
+from clinic.requests.store import ClinicStore
 
 
 def migrate(url: str) -> str:

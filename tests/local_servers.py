@@ -104,7 +104,7 @@ def running_assistant(model, workdir: Path, clinic_env: dict, extra_env: dict | 
         "actions": [BIN / "python", "-m", "clinic.servers.actions", "--port", str(action_port)],
         "rasa": [BIN / "python", "-m", "clinic.servers.assistant", "--model", str(model), "--port", str(rasa_port),
                  "--credentials", credentials, "--endpoints", str(endpoints)],
-        "demo_site": [BIN / "python", "-m", "clinic.demo_site", "--port", str(site_port),
+        "demo_site": [BIN / "python", "-m", "clinic.devtools.demo_site", "--port", str(site_port),
                       "--bot-url", f"http://127.0.0.1:{rasa_port}"],
     }
     subprocess.run([str(BIN / "python"), "-m", "clinic.db.migrate"], env=env, cwd=PROJECT_ROOT, check=True,

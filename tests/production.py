@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from clinic import PROJECT_ROOT
-from clinic.metrics import monitoring_headers
+from clinic.operations.metrics import monitoring_headers
 from local_servers import (
     ACTION_SERVER_SECRET, API_SECRET, BIN, CHANNEL_SECRET, POSTGRES_URL, free_port, start_smtp_server,
 )

@@ -9,7 +9,6 @@ from sqlalchemy.exc import OperationalError
 from actions import booking_handoff
 from actions.booking_form import ValidateBookingForm
 from actions.booking_handoff import ActionCancelRequest, ActionChangeBookingDetail, ActionSubmitBooking
-from clinic.store import ClinicStore
 from databases import migrated_store
 
 FORM_DOMAIN = {"forms": {"booking_form": {"required_slots": [

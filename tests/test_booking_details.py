@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from clinic.booking import (find_contact, find_name, find_preferred_time, name_from_answer,
+from clinic.requests.booking import (find_contact, find_name, find_preferred_time, name_from_answer,
                             patient_status, visit_reason)
 
 TUESDAY_BEFORE = datetime(2026, 11, 24, 10)  # a Tuesday

@@ -15,7 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from clinic.store import ClinicStore, now
+from clinic.requests.store import now
 from test_staff_console import PASSWORDS, console_knowledge, serving_console
 from tracker_events import Chat, save_conversations, sqlite_tracker_store
 from databases import migrated_store

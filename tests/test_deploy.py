@@ -191,7 +191,7 @@ SUPERVISED = {  # role: the module (and the arguments) deploy/supervisor and dep
     "rasa": "python -m clinic.servers.assistant --replica",
     "actions": "python -m clinic.servers.actions",
     "console": "python -m clinic.staff serve",
-    "worker": "python -m clinic.notifications",
+    "worker": "python -m clinic.requests.notifications",
     "migrate": "python -m clinic.db.migrate",
 }
 
@@ -215,7 +215,7 @@ def test_the_entrypoint_starts_what_supervisord_and_systemd_start():
 def test_the_probe_reads_the_ports_the_processes_read():
     probe = (ROOT / "deploy" / "docker" / "probe.py").read_text()
     code = {"CLINIC_ACTIONS_PORT": "clinic/servers/actions.py", "CLINIC_STAFF_PORT": "clinic/staff/__main__.py",
-            "CLINIC_WORKER_PORT": "clinic/notifications.py", "CLINIC_RASA_FIRST_PORT": "clinic/servers/assistant.py"}
+            "CLINIC_WORKER_PORT": "clinic/requests/notifications.py", "CLINIC_RASA_FIRST_PORT": "clinic/servers/assistant.py"}
     for setting, where in code.items():
         assert setting in probe and setting in (ROOT / where).read_text(), setting
     assert "CLINIC_METRICS_TOKEN" in (ROOT / "clinic" / "metrics.py").read_text()
@@ -404,7 +404,7 @@ def test_every_setting_the_code_needs_is_passed(rendered, overlay):
     assert not missing, f"settings the code needs but no manifest passes: {sorted(missing)}"
     text = code_text()
     assert all(read_by_the_code(n, text) for names in REQUIRED.values() for n in names)
-    # every process listens on the pod's address, not loopback (clinic/servers/binding.py)
+    # every process listens on the pod's address, not loopback (clinic/operations/binding.py)
     assert "CLINIC_BIND_ADDRESS=0.0.0.0" in DOCKERFILE.read_text()
 
 

@@ -1,6 +1,5 @@
 """Staff can list and mark requests from the command line."""
-from clinic.inbox import main
-from clinic.store import ClinicStore
+from clinic.requests.inbox import main
 from databases import migrated_store
 
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
 from clinic import PROJECT_ROOT
-from clinic.heartbeats import beat, last_beats
+from clinic.requests.heartbeats import beat, last_beats
 from clinic.db.migrate import head
 from clinic.db.tables import metadata
-from clinic.store import ClinicStore
+from clinic.requests.store import ClinicStore
 from local_servers import BIN, POSTGRES_URL, require_postgres
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"

@@ -7,8 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from clinic.notifications import EmailNotifier, WebhookNotifier, deliver_due, verify_webhook
-from clinic.store import ClinicStore
+from clinic.requests.notifications import EmailNotifier, WebhookNotifier, deliver_due, verify_webhook
 from local_servers import free_port, start_smtp_server
 from databases import migrated_store
 
@@ -106,7 +105,7 @@ def test_a_webhook_outage_is_retried_until_it_succeeds(store, webhook_receiver):
 
 
 def test_backoff_grows_and_is_capped():
-    from clinic.notifications import retry_delay
+    from clinic.requests.notifications import retry_delay
     assert [retry_delay(n) for n in range(3)] == [timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2)]
     assert retry_delay(20) == timedelta(hours=1)
 

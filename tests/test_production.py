@@ -22,7 +22,7 @@ from clinic import PROJECT_ROOT
 from clinic.profile import clinic_profile
 from local_servers import require_postgres
 from patient_channel import call, chat, new_session
-from clinic.metrics import monitoring_headers
+from clinic.operations.metrics import monitoring_headers
 from production import METRICS_TOKEN, is_ready, monitoring, production_topology, supervised_programs
 
 BOOKING_UP_TO_THE_NAME = ["I'd like to book an appointment"]

@@ -77,7 +77,6 @@ def test_ordinary_questions_are_not_flags(flags):
 def clinic(tmp_path, monkeypatch):
     """The clinic database the escalation action alerts, on SQLite in a temporary folder."""
     from actions import booking_handoff
-    from clinic.store import ClinicStore
 
     store = migrated_store(f"sqlite:///{tmp_path / 'clinic.db'}")
     monkeypatch.setattr(booking_handoff, "clinic_store", lambda: store)

@@ -3,7 +3,7 @@ import json
 import sqlite3
 import urllib.request
 
-from clinic.notifications import configured_notifiers, deliver_due
+from clinic.requests.notifications import configured_notifiers, deliver_due
 from clinic.profile import clinic_profile
 
 

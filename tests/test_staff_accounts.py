@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from clinic.staff.accounts import AccountError, LoginThrottled, StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.db.tables import accounts_table, sessions_table
-from clinic.store import now
+from clinic.requests.store import now
 
 PASSWORD = "correct horse battery staple"
 

@@ -12,7 +12,7 @@ from clinic.staff.accounts import FREE_FAILURES, LoginThrottled, StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.reviews import ConversationReviews, Review
 from clinic.db.tables import reviews_table
-from clinic.store import ClinicStore, requests_table
+from clinic.requests.store import requests_table
 from tracker_events import Chat, save_conversations, sqlite_tracker_store
 from databases import migrate, migrated_store
 

@@ -384,7 +384,7 @@ def test_the_front_page_says_whether_notifications_are_going_out(console, assist
     notification that keeps failing, as the staff would see them."""
     from datetime import timedelta
 
-    from clinic.heartbeats import beat
+    from clinic.requests.heartbeats import beat
 
     web, _ = logged_in(console, "sam")
     front = web.get(f"{console}/").text
@@ -407,7 +407,7 @@ def test_the_inbox_finds_by_phone_email_name_or_reference_and_keeps_nothing_it_d
     from datetime import datetime, timezone
 
     from clinic.staff.inbox_queue import InboxFilter, changes_said, contact_link, matches
-    from clinic.store import ClinicRequest
+    from clinic.requests.store import ClinicRequest
 
     def request(reference, assignee=None, **details):
         return ClinicRequest(1, reference, "booking", "c", "new", details, assignee, None, datetime.now(timezone.utc))
@@ -435,7 +435,7 @@ def test_a_session_that_expired_mid_form_keeps_what_was_typed(console, assistant
 
     from sqlalchemy import create_engine, text
 
-    from clinic.store import now
+    from clinic.requests.store import now
 
     def hidden(page: str) -> list[tuple[str, str]]:
         return re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)

@@ -13,7 +13,6 @@ from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.privacy import mask
 from clinic.staff.summaries import ConversationSummaries
 from clinic.staff.unanswered import as_nlu_yaml, group_questions, unanswered_questions
-from clinic.store import ClinicStore
 from tracker_events import Chat, postgres_tracker_store, save_conversations, sqlite_tracker_store
 from databases import migrated_store
 

@@ -1,8 +1,9 @@
 """What the trained assistant understands from patient messages."""
-from clinic import booking, knowledge
+from clinic import knowledge
+from clinic.requests import booking
 
 # Buttons under "have you been before?" send answers for the booking form,
-# read by clinic.booking; all others send a phrasing the model is trained on.
+# read by clinic.requests.booking; all others send a phrasing the model is trained on.
 FORM_ANSWER_RESPONSES = {"utter_ask_patient_status", "utter_invalid_patient_status"}
 BUTTONS = sorted({(b["title"], b["payload"]) for r in knowledge.responses() for b in r.buttons
                   if r.name not in FORM_ANSWER_RESPONSES})

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from clinic.db.tables import revoked_sessions_table
-from clinic.store import now
+from clinic.requests.store import now
 
 
 class RevokedSessions:

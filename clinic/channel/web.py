@@ -27,7 +27,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from clinic import logs, metrics, names
+from clinic import names
 from clinic.channel.circuit_breaker import circuit_breaker
 from clinic.channel.once import earlier_replies, handle_once, message_id_of
 from clinic.channel.patient_text import as_sent, clean, offered_payloads
@@ -37,8 +37,9 @@ from clinic.channel.sessions import PatientSessions, SessionRefused
 from clinic.channel.settings import ChannelSettings
 from clinic.channel.transcript import quick_replies, transcript
 from clinic.nlp.follow_ups import QUESTION_METADATA_KEY, TOPIC_METADATA_KEY
+from clinic.operations import logs, metrics
 from clinic.profile import clinic_profile
-from clinic.store import ClinicStore
+from clinic.requests.store import ClinicStore
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Integer, Me
 
 metadata = MetaData()
 
-# The inbox: booking and callback requests, safety alerts, and what each owes the clinic (clinic/store.py).
+# The inbox: booking and callback requests, safety alerts, and what each owes the clinic (clinic/requests/store.py).
 requests_table = Table(
     "clinic_requests",
     metadata,
@@ -50,7 +50,7 @@ notes_table = Table(
 )
 
 
-# The notification worker's heartbeat (clinic/heartbeats.py).
+# The notification worker's heartbeat (clinic/requests/heartbeats.py).
 heartbeats_table = Table(
     "clinic_worker_heartbeats",
     metadata,

@@ -17,8 +17,8 @@ from typing import Callable
 
 import requests
 
-from clinic.metrics import monitoring_headers
-from clinic.model_reload import ReloadFailed, reload_model
+from clinic.operations.metrics import monitoring_headers
+from clinic.operations.model_reload import ReloadFailed, reload_model
 from clinic.prod.proxy import Proxy
 from clinic.prod.topology import Topology
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from clinic import PROJECT_ROOT
-from clinic.servers.binding import address_to_call, bind_address
+from clinic.operations.binding import address_to_call, bind_address
 
 
 def run_dir(environ=None) -> Path:

@@ -13,7 +13,7 @@ import logging
 import jwt
 from sanic import response
 
-from clinic import metrics
+from clinic.operations import metrics
 from clinic.rasa_patches.fit import Name
 
 logger = logging.getLogger(__name__)

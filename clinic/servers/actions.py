@@ -5,7 +5,7 @@
 Every call but `GET /health`, `/ready` and `/metrics` must carry `Authorization:
 Bearer <secret>` with `CLINIC_ACTION_SERVER_SECRET` (Rasa sends it from
 endpoints.yml); anything else gets 401. /ready and /metrics (red flags by tier)
-want the monitoring token instead (clinic/metrics.py), which lets no one call an
+want the monitoring token instead (clinic/operations/metrics.py), which lets no one call an
 action. Without a secret the server only agrees to listen on loopback.
 It binds to `CLINIC_BIND_ADDRESS`.
 """
@@ -21,8 +21,8 @@ from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
 from sanic.request import Request
 
-from clinic import logs, metrics
-from clinic.servers.binding import bind_address, is_loopback
+from clinic.operations import logs, metrics
+from clinic.operations.binding import bind_address, is_loopback
 
 logger = logging.getLogger(__name__)
 OPEN_PATHS = ("/health", "/ready", "/metrics")  # no patient data; /ready and /metrics check the monitoring token

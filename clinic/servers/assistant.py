@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from clinic import rasa_patches
-from clinic.servers.binding import bind_address
+from clinic.operations.binding import bind_address
 
 logger = logging.getLogger(__name__)
 

@@ -19,15 +19,15 @@ import os
 import sys
 from datetime import datetime, timedelta, timezone
 
-from clinic import log_retention
 from clinic.db.migrate import SchemaBehind
-from clinic.servers.binding import bind_address
+from clinic.operations import log_retention
+from clinic.operations.binding import bind_address
+from clinic.requests.store import ClinicStore
 from clinic.staff.accounts import ROLES, AccountError, StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
 from clinic.staff.reviews import ConversationReviews
 from clinic.staff.summaries import ConversationSummaries
-from clinic.store import ClinicStore
 
 
 def read_password(from_stdin: bool) -> str:
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args) -> int:
     if args.verb == "serve":
-        from clinic import logs
+        from clinic.operations import logs
         from clinic.staff.app import staff_console
 
         logs.configure("staff_console")

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from clinic.db.tables import accounts_table, login_failures_table, sessions_table
-from clinic.store import now
+from clinic.requests.store import now
 
 ROLES = ("staff", "trainer", "admin")  # a trainer also teaches the assistant; an admin does all
 DISABLED = "!"  # in front of a disabled account's password hash

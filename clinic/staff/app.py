@@ -14,8 +14,10 @@ from jinja2 import Environment, FileSystemLoader
 from sanic import Sanic
 from sqlalchemy import text
 
-from clinic import PROJECT_ROOT, metrics
+from clinic import PROJECT_ROOT
+from clinic.operations import metrics
 from clinic.prod.topology import run_dir
+from clinic.requests.store import ClinicStore
 from clinic.staff.accounts import StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.clock import local
@@ -27,7 +29,6 @@ from clinic.staff.summaries import ConversationSummaries
 from clinic.staff.training import TrainAndLoad
 from clinic.staff.web import HERE, Console, add_security_and_login, open_to_all, path_segment
 from clinic.staff.words import PlainWords
-from clinic.store import ClinicStore
 
 
 def staff_console(clinic_db_url: str | None = None, tracker_db_url: str | None = None) -> Sanic:

@@ -9,9 +9,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from clinic.db.tables import audit_table
+from clinic.requests.store import now
 from clinic.staff.clock import day_bounds
 from clinic.staff.paging import Page, page_of
-from clinic.store import now
 
 
 @dataclass(frozen=True)

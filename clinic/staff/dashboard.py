@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from clinic.heartbeats import last_beats
-from clinic.notifications import WORKER
-from clinic.store import ClinicStore, now
+from clinic.requests.heartbeats import last_beats
+from clinic.requests.notifications import WORKER
+from clinic.requests.store import ClinicStore, now
 
-WORKER_POLL_SECONDS = 5.0  # clinic.notifications.run_worker's default
+WORKER_POLL_SECONDS = 5.0  # clinic.requests.notifications.run_worker's default
 
 
 @dataclass(frozen=True)

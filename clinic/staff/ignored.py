@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from clinic.db.tables import ignored_table
-from clinic.store import now
+from clinic.requests.store import now
 
 
 def key(question: str) -> str:

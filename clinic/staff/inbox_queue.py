@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode
 
-from clinic.store import KINDS, STATUSES, ClinicRequest
+from clinic.requests.store import KINDS, STATUSES, ClinicRequest
 
 WHO = {"": "anyone", "mine": "mine", "unassigned": "nobody yet"}
 SORTS = {"newest": "newest first", "waiting": "waiting longest first"}

@@ -14,6 +14,7 @@ from sanic.request import Request
 
 from clinic.faq.corrections import CorrectionRefused
 from clinic.nlp.tiers import ESCALATION_TIERS as TIERS
+from clinic.requests.store import KINDS, STATUSES
 from clinic.staff.audit import AuditFilter
 from clinic.staff.clock import clinic_today
 from clinic.staff.conversations import FLAGS, ConversationFilter
@@ -28,7 +29,6 @@ from clinic.staff.test_stories import refusal, save_test_story
 from clinic.staff.unanswered import MOST_GROUPED, as_nlu_yaml, group_questions
 from clinic.staff.web import Console, address, admin_only, path_segment, refused, render, trainers_only
 from clinic.staff.words import topic_titles
-from clinic.store import KINDS, STATUSES
 
 PAGE_SIZE = 50  # conversations on a page
 AUDIT_PAGE_SIZE = 100

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from clinic.db.tables import reviews_table
-from clinic.store import now
+from clinic.requests.store import now
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from clinic.faq.writing import (
     read_yaml,
     replace_file,
 )
-from clinic.model_reload import ReloadFailed, admin_token, api_secret
+from clinic.operations.model_reload import ReloadFailed, admin_token, api_secret
 from clinic.prod.topology import Topology, run_dir
 from clinic.staff.conversations import Conversation
 from clinic.staff.privacy import mask

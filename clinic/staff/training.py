@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from clinic.store import now
+from clinic.requests.store import now
 
 DEVELOPERS_COMMAND = "clinic model train-and-load"  # output and all
 SHOWN_LINES = 40

@@ -20,7 +20,8 @@ from jinja2 import Environment
 from sanic import Sanic, response
 from sanic.request import Request
 
-from clinic import metrics
+from clinic.operations import metrics
+from clinic.requests.store import ClinicStore
 from clinic.staff.accounts import THROTTLE_WINDOW, EndedSession, LoginThrottled, StaffAccounts
 from clinic.staff.audit import AuditLog
 from clinic.staff.conversations import TrackerStoreReader
@@ -28,7 +29,6 @@ from clinic.staff.ignored import IgnoredQuestions
 from clinic.staff.reviews import ConversationReviews
 from clinic.staff.summaries import ConversationSummaries
 from clinic.staff.training import TrainAndLoad
-from clinic.store import ClinicStore
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "clinic_staff"

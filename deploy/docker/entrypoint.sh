@@ -25,7 +25,7 @@ case "$role" in
     exec python -m clinic.staff serve "$@" ;;
   worker)
     export CLINIC_SERVICE="${CLINIC_SERVICE:-notifications}"
-    exec python -m clinic.notifications "$@" ;;
+    exec python -m clinic.requests.notifications "$@" ;;
   migrate)
     export CLINIC_SERVICE="${CLINIC_SERVICE:-migrate}"
     exec python -m clinic.db.migrate "$@" ;;

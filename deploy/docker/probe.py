@@ -4,7 +4,7 @@
     clinic-probe health [ROLE]   GET /health of the process (anyone may ask)
     clinic-probe ready  [ROLE]   GET /ready with `Authorization: Bearer $CLINIC_METRICS_TOKEN`
 
-/ready answers only the monitoring token (clinic/metrics.py: 404 without a token set, 401 with
+/ready answers only the monitoring token (clinic/operations/metrics.py: 404 without a token set, 401 with
 another), which Kubernetes' httpGet probe cannot take from a Secret: an exec probe reads it from
 the container's environment. ROLE (rasa, actions, console, worker) defaults to the argument the
 entry point was started with (PID 1's command line); its port comes from the same settings the

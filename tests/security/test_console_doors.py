@@ -26,7 +26,6 @@ from clinic import PROJECT_ROOT
 from clinic.staff.accounts import StaffAccounts
 from clinic.staff.app import staff_console
 from clinic.db.tables import audit_table
-from clinic.store import ClinicStore
 from local_servers import free_port, wait_for
 from tracker_events import Chat, save_conversations, sqlite_tracker_store
 from databases import migrated_store

@@ -18,7 +18,6 @@ from clinic.staff.conversations import ConversationFilter, TrackerStoreReader
 from clinic.staff.pages import csv_file
 from clinic.staff.privacy import mask
 from clinic.staff.summaries import ConversationSummaries
-from clinic.store import ClinicStore
 from clinic.staff.unanswered import group_questions
 from tracker_events import Chat, postgres_tracker_store, save_conversations, sqlite_tracker_store
 from databases import migrated_store

@@ -17,7 +17,6 @@ from sqlalchemy import select, update
 
 from clinic.staff.accounts import StaffAccounts
 from clinic.db.tables import sessions_table
-from clinic.store import ClinicStore
 from test_console_doors import PASSWORDS, Client, csrf_token, served_console
 from tracker_events import Chat, save_conversations, sqlite_tracker_store
 from databases import migrated_store

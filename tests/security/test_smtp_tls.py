@@ -12,8 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from clinic.notifications import EmailNotifier, configured_notifiers, deliver_due
-from clinic.store import ClinicStore
+from clinic.requests.notifications import EmailNotifier, configured_notifiers, deliver_due
 from local_servers import free_port
 from databases import migrated_store
 

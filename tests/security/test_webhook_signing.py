@@ -13,9 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from clinic import notifications
-from clinic.notifications import WebhookNotifier, deliver_due
-from clinic.store import ClinicStore
+from clinic.requests import notifications
+from clinic.requests.notifications import WebhookNotifier, deliver_due
 from local_servers import free_port
 from databases import migrated_store
 

@@ -113,7 +113,7 @@ def baseline(args) -> int:
 
 def reload(args) -> int:
     """Into the replicas `make run`/`make prod` started, one at a time; or into --url alone."""
-    from clinic.model_reload import ReloadFailed, api_secret
+    from clinic.operations.model_reload import ReloadFailed, api_secret
     from clinic.prod.rollout import roll_out
     from clinic.prod.topology import Topology, run_dir
 
@@ -157,8 +157,8 @@ def train_and_load(args) -> int:
 
 
 def chat(args) -> int:
-    from clinic.chat_client import chat as converse
-    from clinic.chat_client import typed_lines
+    from clinic.devtools.chat_client import chat as converse
+    from clinic.devtools.chat_client import typed_lines
 
     return converse(args.url, args.message or typed_lines())
 

@@ -1,6 +1,6 @@
 """/health, /ready and /metrics for a process with no web server of its own (the
 notification worker): a small HTTP server in a thread, on CLINIC_BIND_ADDRESS;
-/ready and /metrics for the monitoring token only, as everywhere (clinic/metrics.py)."""
+/ready and /metrics for the monitoring token only, as everywhere (clinic/operations/metrics.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from clinic import metrics
-from clinic.servers.binding import bind_address
+from clinic.operations import metrics
+from clinic.operations.binding import bind_address
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """The staff inbox on the command line (the console's Inbox page does the same in a browser).
 
-python -m clinic.inbox list [--status new] [--kind booking]
-python -m clinic.inbox show MC-7K4Q9P
-python -m clinic.inbox mark MC-7K4Q9P contacted [--assignee NAME] [--note TEXT]
+python -m clinic.requests.inbox list [--status new] [--kind booking]
+python -m clinic.requests.inbox show MC-7K4Q9P
+python -m clinic.requests.inbox mark MC-7K4Q9P contacted [--assignee NAME] [--note TEXT]
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import getpass
 import sys
 
-from clinic.store import KINDS, STATUSES, ClinicRequest, ClinicStore
+from clinic.requests.store import KINDS, STATUSES, ClinicRequest, ClinicStore
 
 
 def one_line(request: ClinicRequest) -> str:
@@ -25,7 +25,9 @@ def one_line(request: ClinicRequest) -> str:
 
 
 def main(argv: list[str] | None = None, store: ClinicStore | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m clinic.inbox", description="Booking and callback requests.")
+    parser = argparse.ArgumentParser(
+        prog="python -m clinic.requests.inbox", description="Booking and callback requests."
+    )
     verbs = parser.add_subparsers(dest="verb", required=True)
     listing = verbs.add_parser("list", help="requests, newest first")
     listing.add_argument("--status", choices=STATUSES)

@@ -1,6 +1,6 @@
 """Hands requests to the clinic: email over SMTP and a signed JSON webhook.
 
-Delivery goes through the outbox (clinic/store.py): a mail server or webhook
+Delivery goes through the outbox (clinic/requests/store.py): a mail server or webhook
 outage delays a notification, retried with backoff, but never loses it.
 Configured by environment variables:
 
@@ -17,7 +17,7 @@ Configured by environment variables:
                           (CLINIC_SMTP_STARTTLS is no longer read: TLS is the default.)
     CLINIC_WEBHOOK_URL, CLINIC_WEBHOOK_SECRET
 
-    python -m clinic.notifications     # the delivery worker (`make run` starts it)
+    python -m clinic.requests.notifications     # the delivery worker (`make run` starts it)
 
 Webhook calls are POSTs of a JSON body with these headers:
 
@@ -61,8 +61,8 @@ import requests
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from clinic import metrics
-from clinic.store import ClinicRequest, ClinicStore, OutboxItem
+from clinic.operations import metrics
+from clinic.requests.store import ClinicRequest, ClinicStore, OutboxItem
 
 logger = logging.getLogger(__name__)
 
@@ -291,7 +291,7 @@ WORKER = "notifications"
 def run_worker(poll_seconds: float = 5.0) -> None:
     """Goes through the outbox every `poll_seconds`, beats its heartbeat (the staff console shows it)
     and keeps the backlog gauges current. A database outage is logged and waited out."""
-    from clinic.heartbeats import beat
+    from clinic.requests.heartbeats import beat
 
     store, notifiers = ClinicStore(), configured_notifiers()
     logger.info(f"notification worker started: channels {sorted(notifiers) or 'none (staff inbox only)'}")
@@ -316,8 +316,8 @@ def worker_readiness(store: ClinicStore) -> dict:
 
 
 if __name__ == "__main__":
-    from clinic import logs
-    from clinic.service_port import serve_in_background
+    from clinic.operations import logs
+    from clinic.operations.service_port import serve_in_background
 
     logs.configure("notifications")
     serve_in_background(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from clinic.db.tables import heartbeats_table
-from clinic.store import now
+from clinic.requests.store import now
 
 
 @dataclass(frozen=True)

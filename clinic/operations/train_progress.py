@@ -1,5 +1,5 @@
 """One line of training progress from Rasa's training log, instead of a wall of
-tqdm bars: `python -m clinic.train_progress models/train.log`."""
+tqdm bars: `python -m clinic.operations.train_progress models/train.log`."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ It stands in for the clinic's real website: a page with a strict Content
 Security Policy (no inline script or style) that embeds the widget with one
 <script> tag, so what works here works on a real page.
 
-    python -m clinic.demo_site [--port 8000] [--bot-url http://localhost:5005]
+    python -m clinic.devtools.demo_site [--port 8000] [--bot-url http://localhost:5005]
 """
 
 from __future__ import annotations
