@@ -218,7 +218,7 @@ def test_the_probe_reads_the_ports_the_processes_read():
             "CLINIC_WORKER_PORT": "clinic/requests/notifications.py", "CLINIC_RASA_FIRST_PORT": "clinic/servers/assistant.py"}
     for setting, where in code.items():
         assert setting in probe and setting in (ROOT / where).read_text(), setting
-    assert "CLINIC_METRICS_TOKEN" in (ROOT / "clinic" / "metrics.py").read_text()
+    assert "CLINIC_METRICS_TOKEN" in (ROOT / "clinic" / "operations" / "metrics.py").read_text()
 
 
 def test_hadolint_passes_the_dockerfile():
