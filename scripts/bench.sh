@@ -10,6 +10,10 @@ bash scripts/setup.sh
 bash scripts/train.sh
 echo "==> Latency, throughput, memory (default configuration)"
 python bench/latency.py
+echo "==> The same without the speed-only Rasa patches (CLINIC_RASA_SPEEDUPS=off)"
+CLINIC_RASA_SPEEDUPS=off python bench/latency.py
+echo "==> Each speed patch's gain on its own hot spot (clinic/rasa_patches/)"
+python bench/rasa_patches.py
 echo "==> A new FAQ topic from 10 examples (the cross-validation gate)"
 python bench/new_topic.py
 echo "==> Fallback thresholds on the held-out set"

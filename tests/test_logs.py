@@ -87,7 +87,7 @@ def clinic_process(script, *args, **env):
 def test_a_text_field_given_to_a_line_is_withheld_at_info_and_kept_at_debug():
     written = clinic_process(
         "import logging, sys\n"
-        "from clinic import logs\n"
+        "from clinic.operations import logs\n"
         "logs.configure('actions')\n"
         "logs.conversation.set('patient-3')\n"
         "log = logging.getLogger('actions.booking_handoff')\n"
@@ -107,7 +107,7 @@ def test_rasas_terminal_rendering_of_its_error_line_withholds_what_the_patient_s
         written = subprocess.run(
             [str(BIN / "python"), "-c",
              "import logging, sys, structlog\n"
-             "from clinic import logs\n"
+             "from clinic.operations import logs\n"
              "from rasa.utils.log_utils import configure_structlog\n"
              "logs.configure('rasa-0')\n"
              "configure_structlog(logging.INFO)\n"

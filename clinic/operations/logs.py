@@ -20,11 +20,12 @@ import logging.config
 import os
 import re
 from contextvars import ContextVar
-from pathlib import Path
 
 import yaml
 
-CONFIG_FILE = Path(__file__).resolve().parent.parent / "deploy" / "logging.yml"
+from clinic import PROJECT_ROOT
+
+CONFIG_FILE = PROJECT_ROOT / "deploy" / "logging.yml"
 conversation: ContextVar[str | None] = ContextVar("conversation_id", default=None)
 
 WITHHELD = "[patient text withheld]"
