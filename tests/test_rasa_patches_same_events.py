@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import yaml
-
 from local_servers import running_assistant
 from patient_channel import chat, new_session
 from test_never_silent import CASES, HELP_CASES, RED_FLAG, STATES
@@ -75,26 +74,37 @@ def run_all(servers: dict, scripts: list[list[str]], first_address: int) -> list
         return list(pool.map(run, range(len(scripts))))
 
 
-@pytest.fixture(scope="module")
-def without_speedups(trained_model, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("no-speedups")
+def private_assistant(model, tmp_path_factory, name: str, speedups: str):
+    """An assistant of this test's own: its hundreds of conversations stay out of the shared one's lists."""
+    workdir = tmp_path_factory.mktemp(name)
     clinic_env = {"CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}", "CLINIC_SMTP_HOST": "127.0.0.1",
                   "CLINIC_SMTP_PORT": "9", "CLINIC_NOTIFY": "none"}
-    with running_assistant(trained_model, workdir, clinic_env, {"CLINIC_RASA_SPEEDUPS": "off"}) as servers:
+    return running_assistant(model, workdir, clinic_env, {"CLINIC_RASA_SPEEDUPS": speedups})
+
+
+@pytest.fixture(scope="module")
+def with_speedups(trained_model, tmp_path_factory):
+    with private_assistant(trained_model, tmp_path_factory, "speedups-on", "on") as servers:
         yield servers
 
 
-def test_the_same_conversations_store_the_same_events_with_and_without_the_speed_patches(assistant,
+@pytest.fixture(scope="module")
+def without_speedups(trained_model, tmp_path_factory):
+    with private_assistant(trained_model, tmp_path_factory, "speedups-off", "off") as servers:
+        yield servers
+
+
+def test_the_same_conversations_store_the_same_events_with_and_without_the_speed_patches(with_speedups,
                                                                                          without_speedups):
     scripts = conversations()
     assert len(scripts) > 350  # the matrix, the help cases and the conversation tests
     with ThreadPoolExecutor(2) as both:
-        patched, plain = both.map(run_all, (assistant, without_speedups), (scripts, scripts), (0, 0))
+        patched, plain = both.map(run_all, (with_speedups, without_speedups), (scripts, scripts), (0, 0))
     log = (without_speedups["logs"] / "rasa.log").read_text()
     assert "Rasa's speed patches are off" in log  # really without them
     differences = []
     for script, mine, theirs in zip(scripts, patched, plain):
-        with_them = stored_events(assistant["tracker_store"], mine)
+        with_them = stored_events(with_speedups["tracker_store"], mine)
         without_them = stored_events(without_speedups["tracker_store"], theirs)
         if with_them != without_them:
             at = next((i for i, (a, b) in enumerate(zip(with_them, without_them)) if a != b),
