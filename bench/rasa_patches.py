@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import statistics
 import sys
 import tempfile
@@ -49,7 +50,11 @@ def main() -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.shared.utils.common import all_subclasses
 
+    from rasa.utils.log_utils import configure_structlog
+
     from clinic.rasa_patches import action_results, conversation_cache, event_types, graph_order, slot_copies
+
+    configure_structlog(logging.WARNING)  # Rasa's structured debug lines would print every parse
 
     model = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "models" / "clinic.tar.gz")
     agent = Agent.load(model)
