@@ -18,6 +18,8 @@ from local_servers import API_SECRET, free_port, wait_for
 from patient_channel import chat, new_session
 from databases import migrate
 
+pytestmark = pytest.mark.in_order  # one staff day: later steps read what earlier ones did (tests/conftest.py)
+
 PASSWORDS = {"admin": "admin password for tests", "sam": "staff password for tests",
              "tina": "trainer password for tests"}
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
